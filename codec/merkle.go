@@ -1,0 +1,120 @@
+package codec
+
+import (
+	"errors"
+	"hash"
+
+	"golang.org/x/crypto/blake2b"
+)
+
+// Merkle trees as Walrus builds them: Blake2b-256, leaves H(0x00 || data),
+// inner nodes H(0x01 || left || right), an odd level padded with the empty
+// node (32 zero bytes), and the empty node as the root of no leaves.
+
+// Hash is a 32-byte Blake2b-256 digest or Merkle node.
+type Hash [32]byte
+
+// emptyNode is the Merkle node "Empty": 32 zero bytes.
+var emptyNode Hash
+
+// leafHasher hashes leaves with one reusable Blake2b state.
+type leafHasher struct {
+	h   hash.Hash
+	sum []byte
+}
+
+func newLeafHasher() *leafHasher {
+	h, _ := blake2b.New256(nil) // cannot fail without a key
+	return &leafHasher{h: h, sum: make([]byte, 0, 32)}
+}
+
+var leafPrefix = []byte{0}
+
+func (l *leafHasher) leaf(data []byte) (out Hash) {
+	l.h.Reset()
+	l.h.Write(leafPrefix)
+	l.h.Write(data)
+	copy(out[:], l.h.Sum(l.sum[:0]))
+	return out
+}
+
+// leafHash returns H(0x00 || data).
+func leafHash(data []byte) Hash { return newLeafHasher().leaf(data) }
+
+func innerHash(left, right *Hash) Hash {
+	var buf [65]byte
+	buf[0] = 1
+	copy(buf[1:33], left[:])
+	copy(buf[33:], right[:])
+	return blake2b.Sum256(buf[:])
+}
+
+// merkleRoot computes the root over leaf hashes. It overwrites leaves.
+func merkleRoot(leaves []Hash) Hash {
+	n := len(leaves)
+	if n == 0 {
+		return emptyNode
+	}
+	for n > 1 {
+		half := (n + 1) / 2
+		for i := 0; i < half; i++ {
+			right := &emptyNode
+			if 2*i+1 < n {
+				right = &leaves[2*i+1]
+			}
+			leaves[i] = innerHash(&leaves[2*i], right)
+		}
+		n = half
+	}
+	return leaves[0]
+}
+
+// MerkleProof is the sibling path from a leaf to the root.
+type MerkleProof []Hash
+
+// merkleProof returns the proof for leaf index i over the given leaf hashes
+// (not modified).
+func merkleProof(leaves []Hash, i int) MerkleProof {
+	level := append([]Hash(nil), leaves...)
+	var path MerkleProof
+	for len(level) > 1 {
+		if len(level)%2 == 1 {
+			level = append(level, emptyNode)
+		}
+		path = append(path, level[i^1])
+		next := make([]Hash, len(level)/2)
+		for j := range next {
+			next[j] = innerHash(&level[2*j], &level[2*j+1])
+		}
+		level, i = next, i/2
+	}
+	return path
+}
+
+// ErrMerkleProof reports a proof that does not lead to the expected root.
+var ErrMerkleProof = errors.New("merkle proof does not verify")
+
+// verify checks that leaf data sits at index i of a tree with nLeaves leaves
+// and the given root.
+func (p MerkleProof) verify(root Hash, nLeaves, i int, data []byte) error {
+	depth := 0
+	for n := nLeaves; n > 1; n = (n + 1) / 2 {
+		depth++
+	}
+	if len(p) != depth || i < 0 || i >= nLeaves {
+		return ErrMerkleProof
+	}
+	h := leafHash(data)
+	for _, sib := range p {
+		if i%2 == 0 {
+			h = innerHash(&h, &sib)
+		} else {
+			h = innerHash(&sib, &h)
+		}
+		i /= 2
+	}
+	if h != root {
+		return ErrMerkleProof
+	}
+	return nil
+}

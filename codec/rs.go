@@ -125,41 +125,36 @@ func (e *rsEncoder) encode() {
 
 func (s *shards) len() int { return len(s.buf) / s.stride }
 
-// rsDecoder restores missing source symbols from any k of the k+m symbols.
-// The erasure pattern is fixed at construction, so its (costly) locator
-// evaluation is done once for all the batches decoded with it.
-type rsDecoder struct {
+// rsDecodePlan restores missing source symbols from any k of the k+m
+// symbols. The erasure pattern is fixed when the plan is made, so its
+// (costly) locator evaluation is done once, shared by every worker and every
+// batch decoded with it.
+type rsDecodePlan struct {
 	code      rsCode
 	pos       []int  // work position of each present symbol index, -1 if absent
 	received  []bool // by work position
 	erasures  []uint16
 	workCount int
+	end       int  // truncation point of the transforms
 	complete  bool // every source symbol is present: nothing to decode
-	buf       []byte
-	work      shards
-	skew      *[gfModulus]uint16
 }
 
 // errTooFewSymbols reports that fewer than k distinct symbols were given.
 var errTooFewSymbols = errors.New("too few symbols to decode")
 
-// newDecoder prepares decoding from the symbols whose indices are given
-// (0..k-1 are sources, k..k+m-1 recovery symbols).
-func (c rsCode) newDecoder(present []int, maxShardBytes int) (*rsDecoder, error) {
-	var origBase, recBase, end int
+// newDecodePlan prepares decoding from the symbols whose indices are given
+// (0..k-1 are sources, k..k+m-1 recovery symbols). Duplicates are ignored.
+func (c rsCode) newDecodePlan(present []int) (*rsDecodePlan, error) {
+	var origBase, recBase int
+	d := &rsDecodePlan{code: c, pos: make([]int, c.k+c.m)}
 	if c.high {
 		origBase, recBase = c.chunk, 0
-		end = c.chunk + c.k
+		d.end = c.chunk + c.k
 	} else {
 		origBase, recBase = 0, c.chunk
-		end = c.chunk + c.m
+		d.end = c.chunk + c.m
 	}
-	d := &rsDecoder{
-		code:      c,
-		pos:       make([]int, c.k+c.m),
-		workCount: nextPow2(end),
-		skew:      &tables().skew,
-	}
+	d.workCount = nextPow2(d.end)
 	for i := range d.pos {
 		d.pos[i] = -1
 	}
@@ -185,37 +180,27 @@ func (c rsCode) newDecoder(present []int, maxShardBytes int) (*rsDecoder, error)
 		return nil, fmt.Errorf("%w: have %d, need %d", errTooFewSymbols, nDistinct, c.k)
 	}
 	d.complete = nOrig == c.k
-	d.buf = make([]byte, d.workCount*maxShardBytes)
 	if d.complete {
 		return d, nil
 	}
 	er := new([gfOrder]uint16)
-	var truncated int
+	truncated := d.end
 	if c.high {
-		for i := 0; i < c.chunk; i++ {
+		for i := 0; i < d.end; i++ {
 			if !d.received[i] {
 				er[i] = 1
 			}
 		}
-		for i := c.chunk; i < end; i++ {
-			if !d.received[i] {
-				er[i] = 1
-			}
-		}
-		truncated = end
 	} else {
 		for i := 0; i < c.k; i++ {
 			if !d.received[i] {
 				er[i] = 1
 			}
 		}
-		for i := c.chunk; i < end; i++ {
-			if !d.received[i] {
+		for i := c.chunk; i < gfOrder; i++ {
+			if i >= d.end || !d.received[i] {
 				er[i] = 1
 			}
-		}
-		for i := end; i < gfOrder; i++ {
-			er[i] = 1
 		}
 		truncated = gfOrder
 	}
@@ -224,15 +209,24 @@ func (c rsCode) newDecoder(present []int, maxShardBytes int) (*rsDecoder, error)
 	return d, nil
 }
 
+// rsDecoder is one worker's decoding area for a plan.
+type rsDecoder struct {
+	*rsDecodePlan
+	buf  []byte
+	work shards
+	skew *[gfModulus]uint16
+}
+
+func (d *rsDecodePlan) newDecoder(maxShardBytes int) *rsDecoder {
+	return &rsDecoder{rsDecodePlan: d, buf: make([]byte, d.workCount*maxShardBytes), skew: &tables().skew}
+}
+
 func (d *rsDecoder) setLen(shardBytes int) {
 	d.work = shards{buf: d.buf[:d.workCount*shardBytes], stride: shardBytes}
 }
 
 // slot returns where present symbol idx is written before decode.
 func (d *rsDecoder) slot(idx int) []byte { return d.work.at(d.pos[idx]) }
-
-// has reports whether symbol idx was among the present ones.
-func (d *rsDecoder) has(idx int) bool { return d.pos[idx] >= 0 }
 
 // source returns source symbol i after decode (given or restored).
 func (d *rsDecoder) source(i int) []byte {
@@ -255,15 +249,9 @@ func (d *rsDecoder) decode() {
 			w.zero(p, p+1)
 		}
 	}
-	var end int
-	if d.code.high {
-		end = d.code.chunk + d.code.k
-	} else {
-		end = d.code.chunk + d.code.m
-	}
-	w.ifft(d.skew, 0, d.workCount, end, 0)
+	w.ifft(d.skew, 0, d.workCount, d.end, 0)
 	w.formalDerivative(d.workCount)
-	w.fft(d.skew, 0, d.workCount, end, 0)
+	w.fft(d.skew, 0, d.workCount, d.end, 0)
 	for i := 0; i < d.code.k; i++ {
 		if d.pos[i] < 0 {
 			p := i

@@ -1,6 +1,7 @@
 package codec
 
 import (
+	"crypto/subtle"
 	"encoding/binary"
 	"sync/atomic"
 )
@@ -12,8 +13,11 @@ import (
 
 // mulTable multiplies by one constant: product = lo[x&0xff] ^ hi[x>>8],
 // which holds because field multiplication is linear over GF(2).
+// nib holds the same products as 4-bit lookups split by output byte, for
+// SIMD kernels: low bytes for nibbles 0..3, then high bytes for nibbles 0..3.
 type mulTable struct {
 	lo, hi [256]uint16
+	nib    [128]byte
 }
 
 // mulTables caches one table per log value, built on first use; an FFT of
@@ -29,6 +33,13 @@ func mulTableFor(logM uint16) *mulTable {
 	for b := 0; b < 256; b++ {
 		t.lo[b] = gt.mulLog(uint16(b), logM)
 		t.hi[b] = gt.mulLog(uint16(b)<<8, logM)
+	}
+	for i := 0; i < 4; i++ {
+		for x := 0; x < 16; x++ {
+			p := gt.mulLog(uint16(x)<<(4*i), logM)
+			t.nib[16*i+x] = byte(p)
+			t.nib[64+16*i+x] = byte(p >> 8)
+		}
 	}
 	mulTables[logM].Store(t)
 	return t
@@ -75,12 +86,7 @@ func mulGeneric(x []byte, t *mulTable) {
 }
 
 // xorBytes sets x ^= y.
-func xorBytes(x, y []byte) {
-	n := min(len(x), len(y)) &^ 7
-	for i := 0; i < n; i += 8 {
-		binary.LittleEndian.PutUint64(x[i:], binary.LittleEndian.Uint64(x[i:])^binary.LittleEndian.Uint64(y[i:]))
-	}
-}
+func xorBytes(x, y []byte) { subtle.XORBytes(x, x, y) }
 
 // shards is a working set of equal-stride shards in one buffer.
 type shards struct {
@@ -105,16 +111,16 @@ func (s *shards) fftButterfly(x, y []byte, logM uint16) {
 		xorBytes(y, x)
 		return
 	}
-	s.mulAdd(x, y, logM)
-	xorBytes(y, x)
+	fftButterfly(x, y, mulTableFor(logM))
 }
 
 // ifftButterfly: y ^= x; x ^= y*m.
 func (s *shards) ifftButterfly(x, y []byte, logM uint16) {
-	xorBytes(y, x)
-	if logM != gfModulus {
-		s.mulAdd(x, y, logM)
+	if logM == gfModulus {
+		xorBytes(y, x)
+		return
 	}
+	ifftButterfly(x, y, mulTableFor(logM))
 }
 
 // fft evaluates, in place, the size-point transform of the shards at

@@ -180,7 +180,7 @@ func (e *encoding) expandColumns() {
 					sym = e.secSym(col, r)
 				}
 				p.put(shard, col-lo, sym)
-				e.leaves[r*n+col] = st.h.leaf(sym)
+				st.h.add(&e.leaves[r*n+col], sym)
 			}
 		}
 		st.enc.encode()
@@ -193,9 +193,10 @@ func (e *encoding) expandColumns() {
 					dst = e.primSym(row, col)
 				}
 				p.get(dst, shard, col-lo)
-				e.leaves[row*n+col] = st.h.leaf(dst)
+				st.h.add(&e.leaves[row*n+col], dst)
 			}
 		}
+		st.h.flush()
 	})
 }
 

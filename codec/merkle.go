@@ -17,10 +17,14 @@ type Hash [32]byte
 // emptyNode is the Merkle node "Empty": 32 zero bytes.
 var emptyNode Hash
 
-// leafHasher hashes leaves with one reusable Blake2b state.
+// leafHasher hashes leaves: one at a time with leaf, or in batches with
+// add and flush, which take the four-way path for leaves of one block.
 type leafHasher struct {
-	h   hash.Hash
-	sum []byte
+	h     hash.Hash
+	sum   []byte
+	batch hasher4
+	dst   [4]*Hash
+	n     int
 }
 
 func newLeafHasher() *leafHasher {
@@ -36,6 +40,35 @@ func (l *leafHasher) leaf(data []byte) (out Hash) {
 	l.h.Write(data)
 	copy(out[:], l.h.Sum(l.sum[:0]))
 	return out
+}
+
+// add schedules *dst = H(0x00 || data); the result is there after flush.
+// data is copied, so the caller may reuse it at once.
+func (l *leafHasher) add(dst *Hash, data []byte) {
+	if 1+len(data) > blake2bBlock {
+		*dst = l.leaf(data)
+		return
+	}
+	lane := l.n
+	l.batch.setLen(lane, 1+len(data))
+	l.batch.blocks[lane][0] = 0
+	copy(l.batch.blocks[lane][1:], data)
+	l.dst[lane] = dst
+	if l.n++; l.n == 4 {
+		l.flush()
+	}
+}
+
+// flush completes every scheduled leaf.
+func (l *leafHasher) flush() {
+	if l.n == 0 {
+		return
+	}
+	l.batch.run(l.n)
+	for i := 0; i < l.n; i++ {
+		*l.dst[i] = l.batch.out[i]
+	}
+	l.n = 0
 }
 
 // leafHash returns H(0x00 || data).
@@ -55,14 +88,26 @@ func merkleRoot(leaves []Hash) Hash {
 	if n == 0 {
 		return emptyNode
 	}
+	var h hasher4
+	for lane := 0; lane < 4; lane++ {
+		h.setLen(lane, 65)
+		h.blocks[lane][0] = 1
+	}
 	for n > 1 {
 		half := (n + 1) / 2
-		for i := 0; i < half; i++ {
-			right := &emptyNode
-			if 2*i+1 < n {
-				right = &leaves[2*i+1]
+		for i := 0; i < half; i += 4 {
+			count := min(4, half-i)
+			for lane := 0; lane < count; lane++ {
+				j := 2 * (i + lane)
+				right := &emptyNode
+				if j+1 < n {
+					right = &leaves[j+1]
+				}
+				copy(h.blocks[lane][1:33], leaves[j][:])
+				copy(h.blocks[lane][33:65], right[:])
 			}
-			leaves[i] = innerHash(&leaves[2*i], right)
+			h.run(count)
+			copy(leaves[i:i+count], h.out[:count])
 		}
 		n = half
 	}

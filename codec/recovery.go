@@ -32,7 +32,7 @@ func (c Config) RecoverySymbols(src *Sliver, targets []uint16) ([]RecoverySymbol
 	leaves := make([]Hash, n)
 	c.expandLines(src.Axis, s, [][]byte{src.Data}, func(h *leafHasher, _, j int, sym []byte) {
 		copy(syms[j*s:], sym)
-		leaves[j] = h.leaf(sym)
+		h.add(&leaves[j], sym)
 	})
 	out := make([]RecoverySymbol, 0, len(targets))
 	for _, t := range targets {

@@ -50,7 +50,8 @@ func (c Config) checkShape(md *BlobMetadata, sl *Sliver) (int, error) {
 // matrix, each SliverSymbols(a) symbols of s bytes) out to all n symbols,
 // calling emit for every symbol of every line. Lines are coded in batches
 // on all cores; emit is called from several goroutines with a per-worker
-// hasher, never twice for the same (line, j).
+// hasher (whose scheduled leaves are flushed at the end of each batch),
+// never twice for the same (line, j).
 func (c Config) expandLines(a Axis, s int, lines [][]byte, emit func(h *leafHasher, line, j int, sym []byte)) {
 	code := c.sliverCode(a)
 	k := code.k
@@ -83,6 +84,7 @@ func (c Config) expandLines(a Axis, s int, lines [][]byte, emit func(h *leafHash
 				emit(st.h, l, k+j, st.buf)
 			}
 		}
+		st.h.flush()
 	})
 }
 
@@ -92,7 +94,7 @@ func (c Config) lineRoots(a Axis, s int, lines [][]byte) []Hash {
 	n := c.nShards
 	leaves := make([]Hash, len(lines)*n)
 	c.expandLines(a, s, lines, func(h *leafHasher, l, j int, sym []byte) {
-		leaves[l*n+j] = h.leaf(sym)
+		h.add(&leaves[l*n+j], sym)
 	})
 	roots := make([]Hash, len(lines))
 	for l := range lines {

@@ -8,6 +8,7 @@
 //   node bench.mjs --file PATH --n-shards N [--runs 3]
 import { BlobEncoder } from '@mysten/walrus-wasm';
 import { readFileSync } from 'node:fs';
+import { loadavg } from 'node:os';
 import { parseArgs } from 'node:util';
 import { params, symbolSize } from './lib.mjs';
 
@@ -35,7 +36,9 @@ function time(fn) {
 	}
 	ms.sort((a, b) => a - b);
 	const median = ms[Math.floor(ms.length / 2)];
-	return { medianMs: Math.round(median), MBps: +(data.length / 1e6 / (median / 1000)).toFixed(2), runsMs: ms.map(Math.round) };
+	const MBps = (t) => +(data.length / 1e6 / (t / 1000)).toFixed(2);
+	// min is reported too: on a shared 2-core machine the median can be mostly other people's load.
+	return { medianMs: Math.round(median), MBps: MBps(median), minMs: Math.round(ms[0]), maxMBps: MBps(ms[0]), runsMs: ms.map(Math.round) };
 }
 
 const blobId = time(() => enc.compute_metadata(data));
@@ -49,4 +52,5 @@ console.log(JSON.stringify({
 	file: values.file, bytes: data.length, nShards: n, symbolSize: s, runs,
 	blobId, encode,
 	maxRssMB: Math.round(process.resourceUsage().maxRSS / 1024),
+	loadAvg1: +loadavg()[0].toFixed(2), // > 1 on this 2-core box means the numbers are contended
 }));

@@ -141,8 +141,9 @@ function release(enc) {
 	} catch {}
 }
 
-// compute_metadata: the cheap path (`haulout blob-id`). Returns (blob_id number[32],
-// root_hash Node, unencoded_length number, encoding_type 'RS2').
+// compute_metadata: the blob-ID-only path (what `haulout blob-id` does). It returns
+// (blob_id number[32], root_hash Node, unencoded_length number, encoding_type 'RS2') and keeps no
+// slivers, but it still expands the whole matrix, so it is about as slow as encode.
 export function computeMetadata(n, data) {
 	const enc = new BlobEncoder(n);
 	try {

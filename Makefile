@@ -39,15 +39,19 @@ run: build
 
 test: reference test-go test-wasm
 
-# npm ci installs the pinned @mysten/walrus-wasm, so that the Go tests that
-# compare with Walrus's encoder find it. Without node they skip those tests.
+# npm ci installs the pinned @mysten/walrus-wasm (Walrus's encoder) and, in
+# codec/testdata/quilt-reference, the pinned @mysten/walrus (its TypeScript SDK,
+# for quilts), so that the Go tests that compare with them find them. Without
+# node they skip those tests.
 reference:
-	@if [ -f $(REFERENCE)/package.json ] && command -v node >/dev/null 2>&1; then \
-		echo "cd $(REFERENCE) && npm ci"; \
-		cd $(REFERENCE) && npm ci --no-audit --no-fund; \
-	else \
-		echo "skipping npm ci in $(REFERENCE): no node, or no harness"; \
-	fi
+	@for dir in $(REFERENCE) codec/testdata/quilt-reference; do \
+		if [ -f $$dir/package.json ] && command -v node >/dev/null 2>&1; then \
+			echo "cd $$dir && npm ci"; \
+			(cd $$dir && npm ci --no-audit --no-fund) || exit 1; \
+		else \
+			echo "skipping npm ci in $$dir: no node, or no harness"; \
+		fi; \
+	done
 
 test-go:
 	$(GO) test -timeout $(TEST_TIMEOUT) $(GOTESTFLAGS) ./...

@@ -286,3 +286,13 @@ func TestShardMapping(t *testing.T) {
 		}
 	}
 }
+
+// EncodedLength must agree with Walrus (and the ledger, which refuses a
+// registration with a smaller encoded size): 100 kB at 10 shards.
+func TestEncodedLength(t *testing.T) {
+	c := mustConfig(t, 10)
+	got, err := c.EncodedLength(100_000)
+	if err != nil || got != 399_640 {
+		t.Fatalf("EncodedLength(100000) at n=10 = %d, %v; want 399640", got, err)
+	}
+}

@@ -123,13 +123,14 @@ func (c Config) SliverSize(length uint64, a Axis) (int, error) {
 func (c Config) MetadataLength() uint64 { return uint64(c.nShards)*64 + 32 }
 
 // EncodedLength is the size the chain charges for: every shard's primary
-// and secondary sliver plus the metadata.
+// and secondary sliver, plus the metadata once per shard (every shard keeps
+// a copy), as Walrus's encoded_blob_length_for_n_shards.
 func (c Config) EncodedLength(length uint64) (uint64, error) {
 	s, err := c.SymbolSize(length)
 	if err != nil {
 		return 0, err
 	}
-	return uint64(c.nShards)*uint64(c.k1+c.k2)*uint64(s) + c.MetadataLength(), nil
+	return uint64(c.nShards) * (uint64(c.k1+c.k2)*uint64(s) + c.MetadataLength()), nil
 }
 
 // MaxSliverSize is the largest sliver any blob can have (a primary sliver at

@@ -1,0 +1,2 @@
+DROP TABLE job_nodes;
+DROP TABLE jobs;

@@ -29,8 +29,8 @@ Example:
 
 type aggregatorConfig struct {
 	Listen, MetricsListen, LedgerURL, CacheDir, Consistency string
-	MemoryCacheMiB, DiskCacheMiB                               int
-	SniffContentType                                           bool
+	MemoryCacheMiB, DiskCacheMiB                            int
+	SniffContentType                                        bool
 }
 
 func newAggregatorConfig(fs *flag.FlagSet) runner {

@@ -71,6 +71,9 @@ func BenchmarkEncode(b *testing.B) {
 		for _, sz := range benchSizes {
 			b.Run(fmt.Sprintf("n=%d/%s", n, sz.name), func(b *testing.B) {
 				c := mustConfig(b, n)
+				if uint64(sz.size) > c.MaxBlobSize() {
+					b.Skipf("%s is over the %d-byte limit of %d shards", sz.name, c.MaxBlobSize(), n)
+				}
 				blob := benchBlob(sz.size)
 				enc, _ := c.EncodedLength(uint64(sz.size))
 				b.SetBytes(int64(sz.size))
@@ -113,6 +116,9 @@ func BenchmarkDecode(b *testing.B) {
 	for _, n := range benchShards {
 		for _, sz := range benchSizes {
 			c := mustConfig(b, n)
+			if uint64(sz.size) > c.MaxBlobSize() {
+				continue
+			}
 			var e *Encoded
 			var set []*Sliver
 			setup := func(b *testing.B) {
@@ -162,6 +168,9 @@ func BenchmarkBaseline(b *testing.B) {
 		for _, sz := range benchSizes {
 			b.Run(fmt.Sprintf("n=%d/%s", n, sz.name), func(b *testing.B) {
 				c := mustConfig(b, n)
+				if uint64(sz.size) > c.MaxBlobSize() {
+					b.Skipf("%s is over the %d-byte limit of %d shards", sz.name, c.MaxBlobSize(), n)
+				}
 				blob := benchBlob(sz.size)
 				s, _ := c.SymbolSize(uint64(sz.size))
 				k1, k2, f := c.k1, c.k2, c.f

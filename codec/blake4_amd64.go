@@ -10,3 +10,13 @@ var hash4Fast = hasAVX2
 func hash4Asm(blocks *[4][blake2bBlock]byte, lengths *[4]uint64, out *[4]Hash) {
 	hash4AVX2(blocks, lengths, out)
 }
+
+//go:noescape
+func hash4MultiAVX2(buf *byte, stride, length uintptr, out *[4]Hash)
+
+// hash4Multi hashes four messages of length bytes each, at lane*stride in
+// buf, zero-padded there to whole blocks.
+func hash4Multi(buf []byte, stride, length int, out *[4]Hash) {
+	_ = buf[3*stride+roundUp(length, blake2bBlock)-1]
+	hash4MultiAVX2(&buf[0], uintptr(stride), uintptr(length), out)
+}

@@ -167,3 +167,138 @@ TEXT ·hash4AVX2(SB), $576-24
 	VMOVDQU Y11, 96(DI)
 	VZEROUPPER
 	RET
+
+
+// LOADLANES transposes words 4k..4k+3 of the current block of the four
+// messages (at R8..R11) into 32*(4k)(SI) .. 32*(4k+3)(SI).
+#define LOADLANES(k) \
+	VMOVDQU (k*32)(R8), Y0                                   \
+	VMOVDQU (k*32)(R9), Y1                                   \
+	VMOVDQU (k*32)(R10), Y2                                  \
+	VMOVDQU (k*32)(R11), Y3                                  \
+	TRANSPOSE(Y0, Y1, Y2, Y3, Y4, Y5, Y6, Y7, Y8, Y9, Y10, Y11) \
+	VMOVDQU Y8, (k*128)(SI)                                  \
+	VMOVDQU Y9, (k*128+32)(SI)                               \
+	VMOVDQU Y10, (k*128+64)(SI)                              \
+	VMOVDQU Y11, (k*128+96)(SI)
+
+// FOLD sets h[i] ^= v[i] ^ v[i+8], h[i] at i*32(DX).
+#define FOLD(vi, vj, off) \
+	VPXOR vj, vi, vi        \
+	VPXOR off(DX), vi, vi   \
+	VMOVDQU vi, off(DX)
+
+// func hash4MultiAVX2(buf *byte, stride, length uintptr, out *[4]Hash)
+// Hashes four messages of length bytes (more than one block) at buf,
+// buf+stride, buf+2*stride, buf+3*stride; each is zero-padded in place to
+// a whole number of blocks.
+TEXT ·hash4MultiAVX2(SB), $832-32
+	MOVQ buf+0(FP), R8
+	MOVQ stride+8(FP), AX
+	MOVQ length+16(FP), BX
+	MOVQ out+24(FP), DI
+	LEAQ (R8)(AX*1), R9
+	LEAQ (R9)(AX*1), R10
+	LEAQ (R10)(AX*1), R11
+	LEAQ 64(SP), SI   // message words
+	LEAQ 576(SP), DX  // chaining state h0..h7, 4 lanes each
+	// Blocks: ceil(length/128).
+	MOVQ BX, CX
+	ADDQ $127, CX
+	SHRQ $7, CX
+	XORQ R12, R12     // bytes counted so far
+
+	VPBROADCASTQ iv<>+0(SB), Y0
+	VPBROADCASTQ iv<>+8(SB), Y1
+	VPBROADCASTQ iv<>+16(SB), Y2
+	VPBROADCASTQ iv<>+24(SB), Y3
+	VPBROADCASTQ iv<>+32(SB), Y4
+	VPBROADCASTQ iv<>+40(SB), Y5
+	VPBROADCASTQ iv<>+48(SB), Y6
+	VPBROADCASTQ iv<>+56(SB), Y7
+	VMOVDQU Y0, 0(DX)
+	VMOVDQU Y1, 32(DX)
+	VMOVDQU Y2, 64(DX)
+	VMOVDQU Y3, 96(DX)
+	VMOVDQU Y4, 128(DX)
+	VMOVDQU Y5, 160(DX)
+	VMOVDQU Y6, 192(DX)
+	VMOVDQU Y7, 224(DX)
+
+multi_block:
+	LOADLANES(0)
+	LOADLANES(1)
+	LOADLANES(2)
+	LOADLANES(3)
+	// The counter: 128 more bytes, or the length for the last block.
+	ADDQ $128, R12
+	CMPQ CX, $1
+	JNE  multi_notlast
+	MOVQ BX, R12
+
+multi_notlast:
+	VMOVDQU 0(DX), Y0
+	VMOVDQU 32(DX), Y1
+	VMOVDQU 64(DX), Y2
+	VMOVDQU 96(DX), Y3
+	VMOVDQU 128(DX), Y4
+	VMOVDQU 160(DX), Y5
+	VMOVDQU 192(DX), Y6
+	VMOVDQU 224(DX), Y7
+	VPBROADCASTQ iv<>+64(SB), Y8
+	VPBROADCASTQ iv<>+72(SB), Y9
+	VPBROADCASTQ iv<>+80(SB), Y10
+	VPBROADCASTQ iv<>+88(SB), Y11
+	VPBROADCASTQ iv<>+96(SB), Y12
+	MOVQ R12, X13
+	VPBROADCASTQ X13, Y13
+	VPXOR Y13, Y12, Y12
+	VPBROADCASTQ iv<>+104(SB), Y13
+	VPBROADCASTQ iv<>+112(SB), Y14
+	CMPQ CX, $1
+	JNE  multi_rounds
+	VPCMPEQQ Y15, Y15, Y15
+	VPXOR Y15, Y14, Y14
+
+multi_rounds:
+	VPBROADCASTQ iv<>+120(SB), Y15
+
+	ROUND(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15)
+	ROUND(14, 10, 4, 8, 9, 15, 13, 6, 1, 12, 0, 2, 11, 7, 5, 3)
+	ROUND(11, 8, 12, 0, 5, 2, 15, 13, 10, 14, 3, 6, 7, 1, 9, 4)
+	ROUND(7, 9, 3, 1, 13, 12, 11, 14, 2, 6, 5, 10, 4, 0, 15, 8)
+	ROUND(9, 0, 5, 7, 2, 4, 10, 15, 14, 1, 11, 12, 6, 8, 3, 13)
+	ROUND(2, 12, 6, 10, 0, 11, 8, 3, 4, 13, 7, 5, 15, 14, 1, 9)
+	ROUND(12, 5, 1, 15, 14, 13, 4, 10, 0, 7, 6, 3, 9, 2, 8, 11)
+	ROUND(13, 11, 7, 14, 12, 1, 3, 9, 5, 0, 15, 4, 8, 6, 2, 10)
+	ROUND(6, 15, 14, 9, 11, 3, 0, 8, 12, 2, 13, 7, 1, 4, 10, 5)
+	ROUND(10, 2, 8, 4, 7, 6, 1, 5, 15, 11, 9, 14, 3, 12, 13, 0)
+	ROUND(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15)
+	ROUND(14, 10, 4, 8, 9, 15, 13, 6, 1, 12, 0, 2, 11, 7, 5, 3)
+
+	FOLD(Y0, Y8, 0)
+	FOLD(Y1, Y9, 32)
+	FOLD(Y2, Y10, 64)
+	FOLD(Y3, Y11, 96)
+	FOLD(Y4, Y12, 128)
+	FOLD(Y5, Y13, 160)
+	FOLD(Y6, Y14, 192)
+	FOLD(Y7, Y15, 224)
+	ADDQ $128, R8
+	ADDQ $128, R9
+	ADDQ $128, R10
+	ADDQ $128, R11
+	DECQ CX
+	JNZ  multi_block
+
+	VMOVDQU 0(DX), Y0
+	VMOVDQU 32(DX), Y1
+	VMOVDQU 64(DX), Y2
+	VMOVDQU 96(DX), Y3
+	TRANSPOSE(Y0, Y1, Y2, Y3, Y4, Y5, Y6, Y7, Y8, Y9, Y10, Y11)
+	VMOVDQU Y8, 0(DI)
+	VMOVDQU Y9, 32(DI)
+	VMOVDQU Y10, 64(DI)
+	VMOVDQU Y11, 96(DI)
+	VZEROUPPER
+	RET

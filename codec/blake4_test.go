@@ -46,3 +46,42 @@ func BenchmarkHash4(b *testing.B) {
 		h.run(4)
 	}
 }
+
+func TestHash4MultiMatchesBlake2b(t *testing.T) {
+	if !hash4Fast {
+		t.Skip("no SIMD on this CPU")
+	}
+	rng := rand.New(rand.NewPCG(11, 12))
+	for length := 129; length <= 1200; length += 1 + rng.IntN(37) {
+		stride := roundUp(length, blake2bBlock) + 64*rng.IntN(3)
+		buf := make([]byte, 4*stride)
+		for lane := 0; lane < 4; lane++ {
+			for j := 0; j < length; j++ {
+				buf[lane*stride+j] = byte(rng.Uint32())
+			}
+		}
+		var out [4]Hash
+		hash4Multi(buf, stride, length, &out)
+		for lane := 0; lane < 4; lane++ {
+			if want := blake2b.Sum256(buf[lane*stride : lane*stride+length]); out[lane] != want {
+				t.Fatalf("length %d lane %d: got %x, want %x", length, lane, out[lane], want)
+			}
+		}
+	}
+	for _, length := range []int{256, 384, 1024, 65535} {
+		stride := roundUp(length, blake2bBlock)
+		buf := make([]byte, 4*stride)
+		for i := range buf {
+			if i%stride < length {
+				buf[i] = byte(i * 7)
+			}
+		}
+		var out [4]Hash
+		hash4Multi(buf, stride, length, &out)
+		for lane := 0; lane < 4; lane++ {
+			if want := blake2b.Sum256(buf[lane*stride : lane*stride+length]); out[lane] != want {
+				t.Fatalf("length %d lane %d differs", length, lane)
+			}
+		}
+	}
+}

@@ -25,6 +25,13 @@ type leafHasher struct {
 	batch hasher4
 	dst   [4]*Hash
 	n     int
+	// Leaves longer than a block, four at a time, all of length longLen,
+	// lane i at long[i*longStride:].
+	long       []byte
+	longLen    int
+	longStride int
+	longDst    [4]*Hash
+	longN      int
 }
 
 func newLeafHasher() *leafHasher {
@@ -46,7 +53,7 @@ func (l *leafHasher) leaf(data []byte) (out Hash) {
 // data is copied, so the caller may reuse it at once.
 func (l *leafHasher) add(dst *Hash, data []byte) {
 	if 1+len(data) > blake2bBlock {
-		*dst = l.leaf(data)
+		l.addLong(dst, data)
 		return
 	}
 	lane := l.n
@@ -59,8 +66,46 @@ func (l *leafHasher) add(dst *Hash, data []byte) {
 	}
 }
 
+// addLong batches a leaf of more than one block.
+func (l *leafHasher) addLong(dst *Hash, data []byte) {
+	if !hash4Fast {
+		*dst = l.leaf(data)
+		return
+	}
+	n := 1 + len(data)
+	if n != l.longLen {
+		l.flushLong()
+		l.longLen, l.longStride = n, roundUp(n, blake2bBlock)
+		if cap(l.long) < 4*l.longStride {
+			l.long = make([]byte, 4*l.longStride)
+		}
+		l.long = l.long[:4*l.longStride]
+		clear(l.long) // the padding after each message must be zero
+	}
+	lane := l.long[l.longN*l.longStride:]
+	lane[0] = 0
+	copy(lane[1:n], data)
+	l.longDst[l.longN] = dst
+	if l.longN++; l.longN == 4 {
+		l.flushLong()
+	}
+}
+
+func (l *leafHasher) flushLong() {
+	if l.longN == 0 {
+		return
+	}
+	var out [4]Hash
+	hash4Multi(l.long, l.longStride, l.longLen, &out)
+	for i := 0; i < l.longN; i++ {
+		*l.longDst[i] = out[i]
+	}
+	l.longN = 0
+}
+
 // flush completes every scheduled leaf.
 func (l *leafHasher) flush() {
+	l.flushLong()
 	if l.n == 0 {
 		return
 	}

@@ -32,10 +32,7 @@ build:
 	$(GO) build -buildvcs=auto -o $(BIN)/haulout ./cmd/haulout
 
 run: build
-	$(BIN)/haulout help
-	@echo
-	@echo "make run will start a whole local network (haulout devnet) once issue 7 lands;"
-	@echo "today it builds $(BIN)/haulout and shows its help."
+	$(BIN)/haulout devnet
 
 test: reference test-go test-wasm
 
@@ -67,12 +64,18 @@ bench:
 		$(GO) test -run '^$$' -bench '$(BENCH)' -benchmem -count $(COUNT) -timeout 0 $(BENCH_PKGS); \
 	fi
 
-# The js and wasip1 builds of the codec. Until the wasm/ entry points exist
-# these are the compiled packages, a check that the codec builds for both.
+# The WebAssembly builds (wasm/README.md): the codec for browsers (haulout.wasm,
+# with Go's wasm_exec.js from the same toolchain, haulout.js and worker.js), the
+# codec as a WASI command, and the example plugins. No symbol tables: smaller
+# downloads. The tests build their own copies; this is what ships.
+WASM_FLAGS := -trimpath -ldflags='-s -w'
 wasm:
-	@mkdir -p $(BIN)/wasm
-	GOOS=js GOARCH=wasm $(GO) build -o $(BIN)/wasm/codec-js.a ./codec
-	GOOS=wasip1 GOARCH=wasm $(GO) build -o $(BIN)/wasm/codec-wasip1.a ./codec
+	@mkdir -p $(BIN)/wasm/plugins
+	GOOS=js GOARCH=wasm $(GO) build $(WASM_FLAGS) -o $(BIN)/wasm/haulout.wasm ./wasm/js
+	cp "$$($(GO) env GOROOT)/lib/wasm/wasm_exec.js" wasm/js/haulout.js wasm/js/worker.js $(BIN)/wasm/
+	GOOS=wasip1 GOARCH=wasm $(GO) build $(WASM_FLAGS) -o $(BIN)/wasm/haulout-wasip1.wasm ./wasm/wasip1
+	GOOS=wasip1 GOARCH=wasm $(GO) build $(WASM_FLAGS) -o $(BIN)/wasm/plugins/gzip.wasm ./wasm/plugins/gzip
+	GOOS=wasip1 GOARCH=wasm $(GO) build $(WASM_FLAGS) -o $(BIN)/wasm/plugins/aesgcm.wasm ./wasm/plugins/aesgcm
 
 lint:
 	@unformatted=$$(gofmt -l $$(find . -name '*.go' -not -path './.git/*' -not -path '*/node_modules/*')); \

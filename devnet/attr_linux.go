@@ -2,8 +2,10 @@ package devnet
 
 import "syscall"
 
-// childAttr makes a service die with the devnet even if the devnet itself
-// is killed, so no orphans outlive it.
+// childAttr puts a service in its own process group, so that Ctrl-C on
+// the terminal reaches only the devnet, which stops the services in order;
+// and makes it die with the devnet even if the devnet itself is killed, so
+// no orphans outlive it.
 func childAttr() *syscall.SysProcAttr {
-	return &syscall.SysProcAttr{Pdeathsig: syscall.SIGTERM}
+	return &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGTERM}
 }

@@ -131,8 +131,12 @@ func Run(ctx context.Context, cfg Config) error {
 		}
 		wg.Go(func() {
 			err := <-p.done
-			if ctx.Err() == nil {
-				cfg.Logger.Warn("service exited", "service", p.name, "err", err, "log", filepath.Join(logDir, p.name+".log"))
+			switch {
+			case ctx.Err() != nil:
+			case err != nil:
+				cfg.Logger.Warn("service failed", "service", p.name, "err", err, "log", filepath.Join(logDir, p.name+".log"))
+			default:
+				cfg.Logger.Info("service stopped", "service", p.name)
 			}
 		})
 		if err := waitReady(ctx, p); err != nil {
@@ -171,8 +175,12 @@ func start(p *process, binary, logDir string) error {
 		return fmt.Errorf("start %s: %w", p.name, err)
 	}
 	p.done = make(chan error, 1)
+	// The pid file lets a person or a test find (and kill) one service.
+	pidFile := filepath.Join(logDir, p.name+".pid")
+	_ = os.WriteFile(pidFile, []byte(fmt.Sprintln(p.cmd.Process.Pid)), 0o600)
 	go func() {
 		err := p.cmd.Wait()
+		_ = os.Remove(pidFile)
 		logf.Close()
 		p.done <- err
 		close(p.done)
@@ -228,7 +236,7 @@ func stopAll(procs []*process, log *slog.Logger) {
 func banner(w io.Writer, cfg Config, st *State) {
 	fmt.Fprintf(w, `haulout devnet is running: %d storage nodes, %d shards, data in %s
 
-  aggregator  http://%s   (web pages at /, blobs at /v1/blobs/{blob_id})
+  aggregator  http://%s   (GET /v1/blobs/{blob_id})
   publisher   http://%s   (PUT /v1/blobs)
   ledger      http://%s
 
@@ -236,7 +244,7 @@ Store a file and read it back:
   BLOB_ID=$(curl -sX PUT --data-binary @README.md "http://%s/v1/blobs?epochs=5" | sed -n 's/.*"blobId":"\([^"]*\)".*/\1/p')
   curl "http://%s/v1/blobs/$BLOB_ID"
 
-Logs are in %s. Press Ctrl-C to stop.
+Logs (and pid files) are in %s. Press Ctrl-C to stop.
 `, len(st.Nodes), st.Shards, cfg.Dir, cfg.AggregatorAddr, cfg.PublisherAddr, st.Ledger,
 		cfg.PublisherAddr, cfg.AggregatorAddr, filepath.Join(cfg.Dir, "logs"))
 }

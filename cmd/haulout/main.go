@@ -51,7 +51,7 @@ type runner interface {
 
 // commands returns every subcommand, in the order `haulout help` lists them.
 func commands() []command {
-	return []command{blobIDCommand(), ledgerCommand(), nodeCommand(), versionCommand(), helpCommand()}
+	return []command{devnetCommand(), blobIDCommand(), ledgerCommand(), nodeCommand(), publisherCommand(), aggregatorCommand(), versionCommand(), helpCommand()}
 }
 
 func lookupCommand(name string) (command, bool) {

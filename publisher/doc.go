@@ -1,0 +1,55 @@
+// Package publisher is haulout's publisher: Walrus's publisher HTTP API
+// (PUT /v1/blobs, PUT /v1/quilts, /status, /v1/api) in front of a job
+// pipeline that encodes each upload, registers it on the ledger, spreads its
+// metadata and slivers over the committee's storage nodes, collects their
+// signed storage confirmations and certifies the blob with the aggregate
+// certificate.
+//
+// # One upload
+//
+// The request body is streamed to a spool file while it is counted, so that
+// a request holds a fixed buffer however large the blob. The spool file is
+// made durable and only then becomes a job (package publisher/jobs), leased to
+// this publisher. The job then moves through the states of jobs.State, and
+// every step is recorded before the next begins: encoded (blob ID), registered
+// (the Blob object), distributing (per node progress), certified (the
+// certificate and the client's answer), done. The client gets its answer at
+// certification; nodes that are slow keep receiving their slivers in the
+// background until they hold them or are given up on, and the job says which.
+// Beyond Walrus, ?wait=false answers 202 with the job's ID at once and
+// GET /v1/jobs/{id} reports its state and progress.
+//
+// # Crash safety
+//
+// A job is held under a lease that its publisher renews. When a publisher
+// dies, its jobs' leases run out and any publisher sharing the job store
+// (itself after a restart, at once, since it releases the leases of its own
+// previous run) takes them over and finishes them from their spool files:
+// re-encoding gives the same slivers, a recorded registration is reused,
+// nodes that already hold their slivers are only asked for confirmations
+// again. A job that cannot be finished (spool file gone or changed,
+// registration expired, a quorum out of reach) is marked failed with the
+// reason. A spool file is removed when its job is finished; spool files that
+// belong to no unfinished job are removed at start.
+//
+// # Memory
+//
+// Receiving costs a fixed buffer per request. Encoding needs the whole blob
+// and all its slivers at once (codec.Config.Encode: the slivers are about
+// 4.5 times the blob at 1000 shards). The blob is read from the spool file
+// through a read-only memory map (page cache, not heap), and every encode
+// first takes its estimated size (slivers and leaf hashes) from a memory
+// budget (Config.EncodeMemory), so that concurrent uploads never hold more
+// than the budget together; a blob whose encoding alone exceeds the budget
+// waits until it can run alone. What bounds the publisher's memory is
+// therefore max(EncodeMemory, the largest single encode), and the largest
+// single encode is bounded by MaxBodySize.
+//
+// # What it is not
+//
+// It holds no wallet: on the local ledger Blob objects have no owner, so
+// send_object_to is checked and recorded but transfers nothing, and share
+// reports the Blob object itself as the shared object. Costs are computed
+// from Config.StoragePrice and Config.WritePrice, zero by default, as the
+// local ledger charges nothing.
+package publisher

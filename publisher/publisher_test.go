@@ -22,12 +22,12 @@ import (
 type storeResult struct {
 	NewlyCreated *struct {
 		BlobObject struct {
-			ID              string       `json:"id"`
-			RegisteredEpoch uint32       `json:"registeredEpoch"`
-			BlobID          string       `json:"blobId"`
-			Size            uint64       `json:"size"`
-			EncodingType    string       `json:"encodingType"`
-			CertifiedEpoch  *uint32      `json:"certifiedEpoch"`
+			ID              string  `json:"id"`
+			RegisteredEpoch uint32  `json:"registeredEpoch"`
+			BlobID          string  `json:"blobId"`
+			Size            uint64  `json:"size"`
+			EncodingType    string  `json:"encodingType"`
+			CertifiedEpoch  *uint32 `json:"certifiedEpoch"`
 			Storage         struct {
 				ID          string `json:"id"`
 				StartEpoch  uint32 `json:"startEpoch"`

@@ -42,6 +42,7 @@ type JobStore interface {
 	Fail(ctx context.Context, l jobs.Lease, reason string) error
 	Release(ctx context.Context, l jobs.Lease) error
 	ReleaseOwner(ctx context.Context, owner string) (int, error)
+	Prune(ctx context.Context, before time.Time) (int, error)
 }
 
 // Node is what the publisher needs from one storage node. *nodeclient.Client
@@ -83,6 +84,7 @@ const (
 	DefaultLeaseDuration        = 30 * time.Second
 	DefaultPollInterval         = 2 * time.Second
 	DefaultSpoolGrace           = 10 * time.Minute
+	DefaultJobRetention         = 7 * 24 * time.Hour
 	DefaultShutdownTimeout      = 10 * time.Second
 	DefaultJWTCacheSize         = 10000
 	DefaultJWTCacheRefresh      = 5 * time.Second
@@ -122,6 +124,10 @@ type Config struct {
 	// PollInterval is how often the runner looks for jobs to take over
 	// (default DefaultPollInterval).
 	PollInterval time.Duration
+	// JobRetention is how long finished jobs stay in the store, for
+	// GET /v1/jobs/{id}, before the runner deletes them (default
+	// DefaultJobRetention; negative: forever).
+	JobRetention time.Duration
 	// SpoolGrace is how old a spool file without an unfinished job must be
 	// before it is removed, so that an upload still being received is left
 	// alone (default DefaultSpoolGrace).
@@ -279,6 +285,9 @@ func (cfg Config) withDefaults() (Config, error) {
 	setDur(&cfg.LeaseDuration, DefaultLeaseDuration)
 	setDur(&cfg.PollInterval, DefaultPollInterval)
 	setDur(&cfg.SpoolGrace, DefaultSpoolGrace)
+	if cfg.JobRetention == 0 {
+		cfg.JobRetention = DefaultJobRetention
+	}
 	setDur(&cfg.RetryBackoff, DefaultRetryBackoff)
 	setDur(&cfg.MaxRetryBackoff, DefaultMaxRetryBackoff)
 	setDur(&cfg.NodeRequestTimeout, DefaultNodeRequestTimeout)

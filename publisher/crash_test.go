@@ -1,3 +1,5 @@
+//go:build unix
+
 package publisher
 
 import (
@@ -11,6 +13,7 @@ import (
 	"os"
 	"os/exec"
 	"os/signal"
+	"runtime/pprof"
 	"strings"
 	"syscall"
 	"testing"
@@ -41,7 +44,8 @@ type childSpec struct {
 	// Hold stops the child at a step, for the parent to kill it there:
 	// "registered" blocks the job's move to distributing, so the job stays
 	// registered; "distributing" lets only nodes below Allow receive their
-	// slivers.
+	// slivers; "certified" blocks the recording of the certification, so
+	// the blob is certified on the ledger but the job does not say so.
 	Hold  string `json:"hold"`
 	Allow int    `json:"allow"`
 	// Lease is the child's lease duration.
@@ -51,6 +55,9 @@ type childSpec struct {
 	// Probe serves the child's peak memory at /test/memory (see
 	// memoryProbe) beside the API.
 	Probe bool `json:"probe"`
+	// CPUProfile, if set, is where the child writes its CPU profile when
+	// it stops on SIGTERM.
+	CPUProfile string `json:"cpuProfile"`
 }
 
 func TestMain(m *testing.M) {
@@ -70,6 +77,18 @@ func childMain(raw string) int {
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGINT)
 	defer stop()
+	if spec.CPUProfile != "" {
+		f, err := os.Create(spec.CPUProfile)
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "cpu profile:", err)
+			return 2
+		}
+		pprof.StartCPUProfile(f)
+		defer func() {
+			pprof.StopCPUProfile()
+			f.Close()
+		}()
+	}
 	st, err := spec.Store.open(ctx)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "job store:", err)
@@ -82,6 +101,8 @@ func childMain(raw string) int {
 	switch spec.Hold {
 	case "registered":
 		js = holdingStore{JobStore: st, at: jobs.StateDistributing}
+	case "certified":
+		js = holdingStore{JobStore: st, at: jobs.StateCertified}
 	case "distributing":
 		dial = func(n chain.NodeInfo) (Node, error) {
 			c, err := nodeclient.New(n.RESTURL, nodeclient.WithHTTPClient(hc))
@@ -220,6 +241,23 @@ func TestCrashRecovery(t *testing.T) {
 			},
 		},
 	}
+	cases = append(cases, struct {
+		name      string
+		hold      string
+		sameOwner bool
+		reached   func(jobs.Job) bool
+	}{
+		name: "after certification, before recording it", hold: "certified", sameOwner: true,
+		reached: func(j jobs.Job) bool {
+			confirmed := 0
+			for _, n := range j.Nodes {
+				if n.State == jobs.NodeConfirmed {
+					confirmed++
+				}
+			}
+			return j.State == jobs.StateDistributing && confirmed >= 5
+		},
+	})
 	for _, kind := range storeKinds {
 		for _, tc := range cases {
 			t.Run(kind+"/"+tc.name, func(t *testing.T) {
@@ -246,12 +284,30 @@ func TestCrashRecovery(t *testing.T) {
 				var acc jobAccepted
 				json.Unmarshal(body, &acc)
 				before := waitJob(t, st, acc.JobID, 30*time.Second, tc.name, tc.reached)
+				if tc.hold == "certified" {
+					// Kill once the ledger has the certificate that the job
+					// does not record.
+					deadline := time.Now().Add(30 * time.Second)
+					for {
+						st, err := tn.ledger.BlobStatus(context.Background(), id)
+						if err == nil && st.IsCertified {
+							break
+						}
+						if time.Now().After(deadline) {
+							t.Fatalf("not certified: %+v %v", st, err)
+						}
+						time.Sleep(20 * time.Millisecond)
+					}
+				}
 				c.kill(t)
 				if before.Registration == nil || before.Lease.Owner != "doomed" {
 					t.Fatalf("job at the kill: %+v", before)
 				}
-				if st, err := tn.ledger.BlobStatus(context.Background(), id); err != nil || st.IsCertified {
-					t.Fatalf("certified before the kill: %+v %v", st, err)
+				if st, err := tn.ledger.BlobStatus(context.Background(), id); err != nil || st.IsCertified != (tc.hold == "certified") {
+					t.Fatalf("ledger status at the kill: %+v %v", st, err)
+				}
+				if j, _ := st.Get(context.Background(), acc.JobID); j.State != before.State || j.Certificate != nil || j.Result != nil {
+					t.Fatalf("job at the kill: %+v", j)
 				}
 
 				cfg := testConfig(t, tn, st, spool)

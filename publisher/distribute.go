@@ -176,7 +176,24 @@ func (d *delivery) run(ctx context.Context, rec chain.BlobRecord, certified func
 	need := d.committee.QuorumWeight()
 	var signers []uint16
 	var sigs []bls.Signature
-	confirmed, lost := 0, 0
+	var unverified []nodeEvent
+	confirmed, unverifiedWeight, lost := 0, 0, 0
+	// accept records a checked confirmation (or the node's lie).
+	accept := func(ev nodeEvent, valid bool) error {
+		s := d.senders[ev.idx]
+		if !valid {
+			p.metrics.nodeSends.WithLabelValues("invalid_confirmation").Inc()
+			p.metrics.nodeSends.WithLabelValues("given_up").Inc()
+			ev.state, ev.signed, ev.err = jobs.NodeGivenUp, nil, fmt.Errorf("%w: the signature does not verify under the node's key", errLying)
+			lost += s.weight
+		} else {
+			p.metrics.nodeSends.WithLabelValues("confirmed").Inc()
+			signers = append(signers, uint16(s.idx))
+			sigs = append(sigs, ev.signed.Signature)
+			confirmed += s.weight
+		}
+		return d.t.recordNode(ctx, s.info, ev)
+	}
 	pending := len(d.senders)
 	for pending > 0 {
 		var ev nodeEvent
@@ -188,22 +205,39 @@ func (d *delivery) run(ctx context.Context, rec chain.BlobRecord, certified func
 			return context.Cause(ctx)
 		}
 		s := d.senders[ev.idx]
-		if err := d.t.recordNode(ctx, s.info, ev); err != nil {
-			return err
-		}
 		if ev.final {
 			pending--
 		}
 		switch {
-		case ev.state == jobs.NodeConfirmed && ev.signed != nil:
-			signers = append(signers, uint16(s.idx))
-			sigs = append(sigs, ev.signed.Signature)
-			confirmed += s.weight
-		case ev.state == jobs.NodeGivenUp:
-			lost += s.weight
+		case ev.state == jobs.NodeConfirmed && d.certified.Load():
+			// Not needed any more: checked alone, for the record.
+			if err := accept(ev, d.verify(ev)); err != nil {
+				return err
+			}
+			continue
+		case ev.state == jobs.NodeConfirmed:
+			// Signatures are checked together once they may make a
+			// quorum: one pairing check instead of one per node.
+			unverified = append(unverified, ev)
+			unverifiedWeight += s.weight
+		default:
+			if ev.state == jobs.NodeGivenUp {
+				lost += s.weight
+			}
+			if err := d.t.recordNode(ctx, s.info, ev); err != nil {
+				return err
+			}
 		}
 		if d.certified.Load() {
 			continue
+		}
+		if len(unverified) > 0 && confirmed+unverifiedWeight >= need {
+			for i, ok := range d.verifyAll(unverified) {
+				if err := accept(unverified[i], ok); err != nil {
+					return err
+				}
+			}
+			unverified, unverifiedWeight = nil, 0
 		}
 		if confirmed >= need {
 			p.metrics.stepDuration.WithLabelValues("distribute").Observe(time.Since(start).Seconds())
@@ -228,6 +262,34 @@ func (d *delivery) run(ctx context.Context, rec chain.BlobRecord, certified func
 		return nil
 	}
 	return fmt.Errorf("%w: %d of %d shards confirmed", errNoQuorum, confirmed, need)
+}
+
+// verify checks one confirmation's signature under its node's key.
+func (d *delivery) verify(ev nodeEvent) bool {
+	return ev.signed.Verify(d.senders[ev.idx].info.PublicKey) == nil
+}
+
+// verifyAll checks the signatures of confirmations, all over d.want: their
+// aggregate against the sum of the keys first, which holds when every one
+// is valid (the committee's keys come with proofs of possession, which
+// makes this sound); one by one only when it does not, to find the liars.
+func (d *delivery) verifyAll(evs []nodeEvent) []bool {
+	ok := make([]bool, len(evs))
+	pks := make([]bls.PublicKey, len(evs))
+	sigs := make([]bls.Signature, len(evs))
+	for i, ev := range evs {
+		pks[i], sigs[i] = d.senders[ev.idx].info.PublicKey, ev.signed.Signature
+	}
+	if agg, err := bls.Aggregate(sigs); err == nil && bls.VerifyAggregate(pks, d.want, agg) == nil {
+		for i := range ok {
+			ok[i] = true
+		}
+		return ok
+	}
+	for i, ev := range evs {
+		ok[i] = d.verify(ev)
+	}
+	return ok
 }
 
 // certify submits the certificate of the confirmations gathered. A blob
@@ -331,7 +393,6 @@ func (d *delivery) send(ctx context.Context, s *sender) {
 			d.emit(ctx, nodeEvent{idx: s.pos, state: jobs.NodeSent, attempts: s.attempts, err: err})
 			continue
 		}
-		p.metrics.nodeSends.WithLabelValues("confirmed").Inc()
 		d.emit(ctx, nodeEvent{idx: s.pos, state: jobs.NodeConfirmed, attempts: s.attempts, signed: &signed, final: true})
 		return
 	}
@@ -384,9 +445,7 @@ func (d *delivery) confirm(ctx context.Context, s *sender) (chain.SignedMessage,
 	if err != nil {
 		return sm, fmt.Errorf("confirmation: %w", err)
 	}
-	if err := sm.Verify(s.info.PublicKey); err != nil {
-		return sm, fmt.Errorf("%w: %v", errLying, err)
-	}
+	// The signature is checked by run, with the others'.
 	if bytes.Equal(sm.SerializedMessage, d.want) {
 		return sm, nil
 	}

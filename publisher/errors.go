@@ -40,6 +40,9 @@ var (
 	errBlocked = errors.New("blob ID is blocked")
 	// errSpool: the spool file is missing or no longer the upload.
 	errSpool = errors.New("spool file unusable")
+	// errMarkedInvalid: the ledger marked the blob ID invalid (its slivers
+	// were found inconsistently encoded).
+	errMarkedInvalid = errors.New("the blob was marked invalid, which is likely a system error, please report it")
 )
 
 // queryError is a query string that does not parse: Walrus (axum) answers

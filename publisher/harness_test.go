@@ -24,7 +24,6 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
-	"github.com/haulout/haulout/bls"
 	"github.com/haulout/haulout/chain"
 	"github.com/haulout/haulout/chain/chaintest"
 	"github.com/haulout/haulout/chain/ledgerhttp"
@@ -141,7 +140,6 @@ func (tn *testNet) startNode(i int, ln net.Listener) {
 	t := tn.t
 	node, err := storagenode.New(context.Background(), storagenode.Config{
 		Dir: t.TempDir(), Ledger: tn.ledger, NodeID: chaintest.NodeID(i), Key: chaintest.NodeKey(i),
-		RecoveryDelay: 200 * time.Millisecond, RecoveryBackoff: 100 * time.Millisecond, RecoveryMaxBackoff: time.Second,
 		SweepInterval: time.Second, PeerClient: tn.hc, Logger: testLogger(t),
 	})
 	if err != nil {
@@ -445,6 +443,3 @@ func checkError(t testing.TB, code int, body []byte, wantCode int, reason, domai
 		t.Fatalf("error %+v, want code %d reason %s domain %s", env.Error, wantCode, reason, domain)
 	}
 }
-
-// pubKeyOf is the BLS key of node i of the test committee.
-func pubKeyOf(i int) bls.PublicKey { return chaintest.NodeKey(i).PublicKey() }

@@ -4,16 +4,21 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"os"
 	"slices"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
+	"github.com/haulout/haulout/bls"
 	"github.com/haulout/haulout/chain"
+	"github.com/haulout/haulout/chain/chaintest"
+	"github.com/haulout/haulout/chain/local"
 	"github.com/haulout/haulout/codec"
 	"github.com/haulout/haulout/publisher/jobs"
 )
@@ -540,4 +545,119 @@ func httpDo(h http.Handler, method, path, body string) *httptest.ResponseRecorde
 	w := httptest.NewRecorder()
 	h.ServeHTTP(w, httptest.NewRequest(method, path, strings.NewReader(body)))
 	return w
+}
+
+// epochFlipLedger advances the epoch just before the first Certify, which
+// the ledger then refuses (chain.ErrEpochMismatch): the confirmations were
+// signed in the epoch before.
+type epochFlipLedger struct {
+	*local.Ledger
+	flipped atomic.Bool
+}
+
+func (l *epochFlipLedger) Certify(ctx context.Context, id chain.ObjectID, cert chain.Certificate) (chain.BlobRecord, error) {
+	if !l.flipped.Swap(true) {
+		if _, err := l.AdvanceEpoch(ctx); err != nil {
+			return chain.BlobRecord{}, err
+		}
+	}
+	return l.Ledger.Certify(ctx, id, cert)
+}
+
+// TestEpochChange: an epoch change between the confirmations and the
+// certificate makes the publisher collect confirmations again, in the new
+// epoch, and certify with those.
+func TestEpochChange(t *testing.T) {
+	tn := newTestNet(t, netOptions{}, testShards...)
+	st := openStore(t, newStoreSpec(t, "sqlite"))
+	cfg := testConfig(t, tn, st, t.TempDir())
+	led := &epochFlipLedger{Ledger: tn.ledger}
+	cfg.Ledger = led
+	cfg.NodeAttempts = 20
+	cfg.RetryBackoff = 50 * time.Millisecond
+	cfg.MaxRetryBackoff = 200 * time.Millisecond
+	tp := startPublisher(t, cfg)
+	blob := randomBlob(t, 50_000)
+	code, body, hdr := put(t, tp.url, "/v1/blobs?epochs=3", bytes.NewReader(blob), nil)
+	if code != http.StatusOK {
+		t.Fatalf("PUT: %d %s", code, body)
+	}
+	r := decodeResult(t, body).NewlyCreated
+	if !led.flipped.Load() || r == nil || r.BlobObject.CertifiedEpoch == nil || *r.BlobObject.CertifiedEpoch != r.BlobObject.RegisteredEpoch+1 {
+		t.Fatalf("answer %s", body)
+	}
+	j := waitJob(t, st, hdr.Get(jobHeader), 30*time.Second, "done", func(j jobs.Job) bool { return j.State == jobs.StateDone })
+	if j.Certificate == nil || j.Certificate.Epoch != r.BlobObject.RegisteredEpoch+1 {
+		t.Errorf("certificate %+v", j.Certificate)
+	}
+	id, _ := codec.ComputeBlobID(blob, tn.nShards)
+	if got, err := tn.readBlob(context.Background(), id); err != nil || !bytes.Equal(got, blob) {
+		t.Errorf("read back: %v", err)
+	}
+}
+
+// TestRefusedBlobs: a blob on the blocklist gets Walrus's 451, one whose ID
+// the ledger marked invalid its 500; both jobs fail with the reason.
+func TestRefusedBlobs(t *testing.T) {
+	tn := newTestNet(t, netOptions{}, testShards...)
+	st := openStore(t, newStoreSpec(t, "sqlite"))
+	spool := t.TempDir()
+	ctx := context.Background()
+	blocked, invalid := randomBlob(t, 1000), randomBlob(t, 2000)
+	blockedID, _ := codec.ComputeBlobID(blocked, tn.nShards)
+	invalidID, _ := codec.ComputeBlobID(invalid, tn.nShards)
+	epoch, _ := tn.ledger.CurrentEpoch(ctx)
+	msg := chaintest.InvalidBlobID(invalidID, epoch)
+	signers := []uint16{0, 1} // 4 shards of 10: above the validity threshold
+	sigs := []bls.Signature{chaintest.NodeKey(0).Sign(msg), chaintest.NodeKey(1).Sign(msg)}
+	cert, err := chain.NewCertificate(signers, msg, sigs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := tn.ledger.InvalidateBlobID(ctx, cert); err != nil {
+		t.Fatal(err)
+	}
+	cfg := testConfig(t, tn, st, spool)
+	cfg.Blocklist = []codec.BlobID{blockedID}
+	tp := startPublisher(t, cfg)
+
+	code, body, hdr := put(t, tp.url, "/v1/blobs", bytes.NewReader(blocked), nil)
+	checkError(t, code, body, http.StatusUnavailableForLegalReasons, "FORBIDDEN_BLOB", "daemon.walrus.space")
+	if j, err := st.Get(ctx, hdr.Get(jobHeader)); err != nil || j.State != jobs.StateFailed || j.Registration != nil {
+		t.Errorf("blocked job %+v, %v", j, err)
+	}
+	code, body, hdr = put(t, tp.url, "/v1/blobs?force=true", bytes.NewReader(invalid), nil)
+	checkError(t, code, body, http.StatusInternalServerError, "INTERNAL_ERROR", "global")
+	if j, err := st.Get(ctx, hdr.Get(jobHeader)); err != nil || j.State != jobs.StateFailed || !strings.Contains(j.Failure, "marked invalid") {
+		t.Errorf("invalid job %+v, %v", j, err)
+	}
+	noJobLeft(t, st, spool)
+}
+
+// TestPrune: finished jobs older than JobRetention are deleted at start
+// (and every SpoolGrace); unfinished ones stay.
+func TestPrune(t *testing.T) {
+	tn := newTestNet(t, netOptions{}, testShards...)
+	st := openStore(t, newStoreSpec(t, "sqlite"))
+	ctx := context.Background()
+	finished, err := st.Create(ctx, jobs.NewJob{Size: 1, SpoolPath: "/nonexistent"}, "other", time.Minute)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := st.Fail(ctx, finished.Lease, "test"); err != nil {
+		t.Fatal(err)
+	}
+	cfg := testConfig(t, tn, st, t.TempDir())
+	cfg.JobRetention = time.Nanosecond
+	startPublisher(t, cfg)
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		if _, err := st.Get(ctx, finished.ID); errors.Is(err, jobs.ErrNotFound) {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the finished job was not pruned")
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
 }

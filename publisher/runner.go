@@ -25,12 +25,14 @@ func (p *Publisher) prepare(ctx context.Context) error {
 			p.log.Info("resuming the previous run's jobs", "jobs", n)
 		}
 		p.sweepSpool(ctx)
+		p.prune(ctx)
 	})
 	return p.prepErr
 }
 
 // runner takes over unfinished jobs whenever a job slot is free, every
-// PollInterval, and sweeps the spool every SpoolGrace, until ctx ends.
+// PollInterval, and sweeps the spool and prunes old finished jobs every
+// SpoolGrace, until ctx ends.
 func (p *Publisher) runner(ctx context.Context) error {
 	poll := time.NewTicker(p.cfg.PollInterval)
 	defer poll.Stop()
@@ -44,6 +46,7 @@ func (p *Publisher) runner(ctx context.Context) error {
 		case <-poll.C:
 		case <-sweep.C:
 			p.sweepSpool(ctx)
+			p.prune(ctx)
 		}
 	}
 }
@@ -107,5 +110,20 @@ func (p *Publisher) sweepSpool(ctx context.Context) {
 			p.metrics.spoolRemoved.Inc()
 			p.log.Info("removed a stale spool file", "file", f.path)
 		}
+	}
+}
+
+// prune deletes the finished jobs older than JobRetention.
+func (p *Publisher) prune(ctx context.Context) {
+	if p.cfg.JobRetention < 0 {
+		return
+	}
+	n, err := p.cfg.Jobs.Prune(ctx, time.Now().Add(-p.cfg.JobRetention))
+	if err != nil {
+		p.log.Warn("pruning finished jobs", "err", err)
+		return
+	}
+	if n > 0 {
+		p.log.Info("pruned finished jobs", "jobs", n, "older_than", p.cfg.JobRetention)
 	}
 }

@@ -386,8 +386,16 @@ func (t *task) register(ctx context.Context, enc *codec.Encoded) (rec chain.Blob
 	}
 	end := sys.Epoch + chain.Epoch(epochs)
 	deletable := jobDeletable(j.Options)
+	st, err := p.cfg.Ledger.BlobStatus(ctx, id)
+	if err != nil {
+		return rec, false, fmt.Errorf("ledger: blob status: %w", err)
+	}
+	if st.Kind == chain.StatusInvalid {
+		// Walrus's publisher turns its markedInvalid result into this 500.
+		return rec, false, fmt.Errorf("%w: blob %s (event %s:%d)", errMarkedInvalid, id, st.Event.TxDigest, st.Event.EventSeq)
+	}
 	if !j.Options.Force {
-		ac, err := t.findCertified(ctx, id, end, deletable, sys.Epoch)
+		ac, err := t.findCertified(ctx, id, st, end, deletable, sys.Epoch)
 		if err != nil {
 			return rec, false, err
 		}
@@ -429,15 +437,12 @@ func jobEvent(e chain.EventID) jobs.Event {
 	return jobs.Event{TxDigest: e.TxDigest.String(), EventSeq: e.EventSeq}
 }
 
-// findCertified looks for what already stores the blob until end: a
-// certified permanent blob (answered with its status event) or, for a
-// deletable upload, a live certified deletable Blob object (answered with
-// the object), as Walrus's publisher does without force.
-func (t *task) findCertified(ctx context.Context, id codec.BlobID, end chain.Epoch, deletable bool, now chain.Epoch) (*alreadyCertified, error) {
-	st, err := t.p.cfg.Ledger.BlobStatus(ctx, id)
-	if err != nil {
-		return nil, fmt.Errorf("ledger: blob status: %w", err)
-	}
+// findCertified looks, given the blob's status st, for what already
+// stores the blob until end: a certified permanent blob (answered with its
+// status event) or, for a deletable upload, a live certified deletable Blob
+// object (answered with the object), as Walrus's publisher does without
+// force.
+func (t *task) findCertified(ctx context.Context, id codec.BlobID, st chain.BlobStatus, end chain.Epoch, deletable bool, now chain.Epoch) (*alreadyCertified, error) {
 	if st.Kind == chain.StatusPermanent && st.IsCertified && st.EndEpoch >= end {
 		ev := st.StatusEvent
 		return &alreadyCertified{BlobID: id, Event: &ev, EndEpoch: st.EndEpoch}, nil

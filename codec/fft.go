@@ -11,12 +11,16 @@ import (
 // elements followed by their 32 high bytes. A shard's stride is a multiple
 // of 64; the engine never looks inside the layout except in mulAdd/mul.
 
-// mulTable multiplies by one constant: product = lo[x&0xff] ^ hi[x>>8],
-// which holds because field multiplication is linear over GF(2).
+// mulTable multiplies by one constant. Field multiplication is linear over
+// GF(2), so product(x) = lo[x&0xff] ^ hi[x>>8]; lo and hi hold each product
+// split for the portable kernels, its low byte in bits 0-7 and its high byte
+// in bits 32-39, so that four products shifted by 0, 8, 16 and 24 and xored
+// together leave the four low bytes in the low word and the four high bytes
+// in the high word: the shard layout, with no per-byte repacking.
 // nib holds the same products as 4-bit lookups split by output byte, for
 // SIMD kernels: low bytes for nibbles 0..3, then high bytes for nibbles 0..3.
 type mulTable struct {
-	lo, hi [256]uint16
+	lo, hi [256]uint64
 	nib    [128]byte
 }
 
@@ -30,9 +34,10 @@ func mulTableFor(logM uint16) *mulTable {
 	}
 	gt := tables()
 	t := new(mulTable)
+	split := func(p uint16) uint64 { return uint64(byte(p)) | uint64(p>>8)<<32 }
 	for b := 0; b < 256; b++ {
-		t.lo[b] = gt.mulLog(uint16(b), logM)
-		t.hi[b] = gt.mulLog(uint16(b)<<8, logM)
+		t.lo[b] = split(gt.mulLog(uint16(b), logM))
+		t.hi[b] = split(gt.mulLog(uint16(b)<<8, logM))
 	}
 	for i := 0; i < 4; i++ {
 		for x := 0; x < 16; x++ {
@@ -52,12 +57,16 @@ func mulAddGeneric(x, y []byte, t *mulTable) {
 		for i := 0; i < 32; i += 8 {
 			lo := binary.LittleEndian.Uint64(yb[i:])
 			hi := binary.LittleEndian.Uint64(yb[32+i:])
-			var rlo, rhi uint64
-			for s := 0; s < 64; s += 8 {
-				p := t.lo[byte(lo>>s)] ^ t.hi[byte(hi>>s)]
-				rlo |= uint64(byte(p)) << s
-				rhi |= uint64(p>>8) << s
-			}
+			// Four products at a time: low bytes land in the low word, high bytes in the high word.
+			a := t.lo[byte(lo)] ^ t.hi[byte(hi)] ^
+				(t.lo[byte(lo>>8)]^t.hi[byte(hi>>8)])<<8 ^
+				(t.lo[byte(lo>>16)]^t.hi[byte(hi>>16)])<<16 ^
+				(t.lo[byte(lo>>24)]^t.hi[byte(hi>>24)])<<24
+			b := t.lo[byte(lo>>32)] ^ t.hi[byte(hi>>32)] ^
+				(t.lo[byte(lo>>40)]^t.hi[byte(hi>>40)])<<8 ^
+				(t.lo[byte(lo>>48)]^t.hi[byte(hi>>48)])<<16 ^
+				(t.lo[byte(lo>>56)]^t.hi[byte(hi>>56)])<<24
+			rlo, rhi := uint64(uint32(a))|b<<32, a>>32|b&^0xffffffff
 			binary.LittleEndian.PutUint64(xb[i:], binary.LittleEndian.Uint64(xb[i:])^rlo)
 			binary.LittleEndian.PutUint64(xb[32+i:], binary.LittleEndian.Uint64(xb[32+i:])^rhi)
 		}
@@ -72,12 +81,16 @@ func mulGeneric(x []byte, t *mulTable) {
 		for i := 0; i < 32; i += 8 {
 			lo := binary.LittleEndian.Uint64(xb[i:])
 			hi := binary.LittleEndian.Uint64(xb[32+i:])
-			var rlo, rhi uint64
-			for s := 0; s < 64; s += 8 {
-				p := t.lo[byte(lo>>s)] ^ t.hi[byte(hi>>s)]
-				rlo |= uint64(byte(p)) << s
-				rhi |= uint64(p>>8) << s
-			}
+			// Four products at a time: low bytes land in the low word, high bytes in the high word.
+			a := t.lo[byte(lo)] ^ t.hi[byte(hi)] ^
+				(t.lo[byte(lo>>8)]^t.hi[byte(hi>>8)])<<8 ^
+				(t.lo[byte(lo>>16)]^t.hi[byte(hi>>16)])<<16 ^
+				(t.lo[byte(lo>>24)]^t.hi[byte(hi>>24)])<<24
+			b := t.lo[byte(lo>>32)] ^ t.hi[byte(hi>>32)] ^
+				(t.lo[byte(lo>>40)]^t.hi[byte(hi>>40)])<<8 ^
+				(t.lo[byte(lo>>48)]^t.hi[byte(hi>>48)])<<16 ^
+				(t.lo[byte(lo>>56)]^t.hi[byte(hi>>56)])<<24
+			rlo, rhi := uint64(uint32(a))|b<<32, a>>32|b&^0xffffffff
 			binary.LittleEndian.PutUint64(xb[i:], rlo)
 			binary.LittleEndian.PutUint64(xb[32+i:], rhi)
 		}

@@ -1,11 +1,6 @@
 package codec
 
-import (
-	"errors"
-	"hash"
-
-	"golang.org/x/crypto/blake2b"
-)
+import "errors"
 
 // Merkle trees as Walrus builds them: Blake2b-256, leaves H(0x00 || data),
 // inner nodes H(0x01 || left || right), an odd level padded with the empty
@@ -20,8 +15,6 @@ var emptyNode Hash
 // leafHasher hashes leaves: one at a time with leaf, or in batches with
 // add and flush, which take the four-way path for leaves of one block.
 type leafHasher struct {
-	h     hash.Hash
-	sum   []byte
 	batch hasher4
 	dst   [4]*Hash
 	n     int
@@ -34,20 +27,9 @@ type leafHasher struct {
 	longN      int
 }
 
-func newLeafHasher() *leafHasher {
-	h, _ := blake2b.New256(nil) // cannot fail without a key
-	return &leafHasher{h: h, sum: make([]byte, 0, 32)}
-}
+func newLeafHasher() *leafHasher { return &leafHasher{} }
 
-var leafPrefix = []byte{0}
-
-func (l *leafHasher) leaf(data []byte) (out Hash) {
-	l.h.Reset()
-	l.h.Write(leafPrefix)
-	l.h.Write(data)
-	copy(out[:], l.h.Sum(l.sum[:0]))
-	return out
-}
+func (l *leafHasher) leaf(data []byte) Hash { return hashPrefixed(0, data) }
 
 // add schedules *dst = H(0x00 || data); the result is there after flush.
 // data is copied, so the caller may reuse it at once.
@@ -120,11 +102,11 @@ func (l *leafHasher) flush() {
 func leafHash(data []byte) Hash { return newLeafHasher().leaf(data) }
 
 func innerHash(left, right *Hash) Hash {
-	var buf [65]byte
-	buf[0] = 1
-	copy(buf[1:33], left[:])
-	copy(buf[33:], right[:])
-	return blake2b.Sum256(buf[:])
+	var block [blake2bBlock]byte
+	block[0] = 1
+	copy(block[1:33], left[:])
+	copy(block[33:65], right[:])
+	return hashBlock(&block, 65)
 }
 
 // merkleRoot computes the root over leaf hashes. It overwrites leaves.

@@ -16,6 +16,7 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	"github.com/haulout/haulout/internal/apierr"
+	"github.com/haulout/haulout/internal/httpserve"
 )
 
 // Run listens on cfg.Addr (and cfg.MetricsAddr) and serves until ctx ends;
@@ -49,10 +50,10 @@ func (n *Node) Serve(ctx context.Context, ln net.Listener) error {
 	n.log.Info("serving", "addr", ln.Addr().String(), "tls", n.tlsConf != nil, "metrics", n.cfg.MetricsAddr)
 
 	g, gctx := errgroup.WithContext(ctx)
-	g.Go(func() error { return serveUntil(gctx, api, ln, n.cfg.ShutdownTimeout) })
+	g.Go(func() error { return httpserve.Until(gctx, api, ln, n.cfg.ShutdownTimeout) })
 	if mln != nil {
-		ms := &http.Server{Handler: metricsMux(n.MetricsHandler()), ReadHeaderTimeout: 10 * time.Second}
-		g.Go(func() error { return serveUntil(gctx, ms, mln, n.cfg.ShutdownTimeout) })
+		ms := &http.Server{Handler: httpserve.MetricsMux(n.MetricsHandler()), ReadHeaderTimeout: 10 * time.Second}
+		g.Go(func() error { return httpserve.Until(gctx, ms, mln, n.cfg.ShutdownTimeout) })
 	}
 	g.Go(func() error { return n.follow(gctx) })
 	g.Go(func() error { return n.recovery.run(gctx) })
@@ -60,32 +61,6 @@ func (n *Node) Serve(ctx context.Context, ln net.Listener) error {
 	err := g.Wait()
 	n.log.Info("stopped serving", "err", err)
 	return err
-}
-
-// serveUntil serves srv on ln until ctx ends, then shuts it down.
-func serveUntil(ctx context.Context, srv *http.Server, ln net.Listener, timeout time.Duration) error {
-	errc := make(chan error, 1)
-	go func() { errc <- srv.Serve(ln) }()
-	select {
-	case err := <-errc:
-		return fmt.Errorf("storagenode: serve: %w", err)
-	case <-ctx.Done():
-	}
-	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), timeout)
-	defer cancel()
-	if err := srv.Shutdown(sctx); err != nil {
-		srv.Close()
-	}
-	if err := <-errc; err != nil && !errors.Is(err, http.ErrServerClosed) {
-		return fmt.Errorf("storagenode: serve: %w", err)
-	}
-	return nil
-}
-
-func metricsMux(h http.Handler) http.Handler {
-	mux := http.NewServeMux()
-	mux.Handle("GET /metrics", h)
-	return mux
 }
 
 // httpServer is the API's server: HTTP/1.1 and HTTP/2 (h2 over TLS, h2c

@@ -28,7 +28,10 @@ all: build
 
 # -buildvcs=auto stamps the git revision for `haulout version`, even where the
 # machine's go env turns stamping off.
+# The binary embeds the browser codec for the web pages (web/codec, not
+# committed): go generate ./web builds it from wasm/js first.
 build:
+	$(GO) generate ./web
 	$(GO) build -buildvcs=auto -o $(BIN)/haulout ./cmd/haulout
 
 run: build

@@ -30,6 +30,7 @@ type Aggregator struct {
 	disk       *diskCache // nil: no disk cache
 	nodes      *nodePool
 	committees *committees
+	quilts     *quiltReads // quilt patch reads: index and patch caches
 	handler    http.Handler
 
 	baseCtx   context.Context // ends at Close: reconstructions, cache writes
@@ -109,6 +110,7 @@ func New(cfg Config) (*Aggregator, error) {
 	}
 	a.cfg.Registry = reg
 	a.metrics = newMetrics(reg, a)
+	a.quilts = newQuiltReads(a.cfg, reg)
 	a.handler = a.newEcho()
 	return a, nil
 }
@@ -426,6 +428,12 @@ func (a *Aggregator) newEcho() *echo.Echo {
 		if rt.handler != nil {
 			e.Match([]string{http.MethodGet, http.MethodHead}, rt.path, rt.handler)
 		}
+	}
+	newSites(a).register(e) // static sites: /sites/{id}/..., {base36}.host
+	if a.cfg.UI != nil {
+		ui := echo.WrapHandler(a.cfg.UI)
+		e.Match([]string{http.MethodGet, http.MethodHead}, "/", ui)
+		e.Match([]string{http.MethodGet, http.MethodHead}, "/ui/*", ui)
 	}
 	return e
 }

@@ -153,11 +153,21 @@ type Config struct {
 	// by-object-id reads copy into headers (default
 	// DefaultAllowedHeaders).
 	AllowedHeaders []string
+	// AllowQuiltPatchTags copies every tag of a quilt patch that is a valid
+	// header field into the response headers, as Walrus's
+	// --allow-quilt-patch-tags-in-response; off, only tags named in
+	// AllowedHeaders are.
+	AllowQuiltPatchTags bool
 	// SniffContentType sets a Content-Type guessed from the first bytes
 	// (http.DetectContentType) when neither the request nor an attribute
 	// gives one. Off by default, as Walrus since PR #2866: serving a
 	// sniffed text/html from a shared origin invites stored XSS.
 	SniffContentType bool
+
+	// UI, if set, serves the web pages for people: GET and HEAD of "/" and
+	// of every path under "/ui/" go to it (cmd wires package web in; the
+	// aggregator does not import it).
+	UI http.Handler
 
 	// Logger receives structured logs (default slog.Default()).
 	Logger *slog.Logger

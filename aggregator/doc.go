@@ -12,13 +12,15 @@
 //	/v1/blobs/{blob_id}                           the blob; Range, If-None-Match, If-Range
 //	/v1/blobs/by-object-id/{object_id}            the same through a Blob object; allowed attributes as headers
 //	/v1/blobs/{blob_id}/byte-range?start=&length= a slice, answered 200 (CDN friendly), ETag "{id}-{start}-{length}"
+//	/v1/blobs/by-quilt-patch-id/{patch_id}        a quilt patch; Range, If-None-Match, If-Range
+//	/v1/blobs/by-quilt-id/{quilt_id}/{identifier} the same by identifier (percent-encoded)
+//	/v1/quilts/{quilt_id}/patches                 the quilt's index as JSON [{identifier, patch_id, tags}]
 //	/status                                       "OK"
 //	/v1/api                                       an HTML page describing the API
 //	/v1/api/openapi.json                          the OpenAPI 3 document of the routes served
-//
-// The quilt routes (by-quilt-patch-id, by-quilt-id, /v1/quilts/{id}/patches)
-// have their paths and documentation in the route table and are registered
-// once they have handlers; until then they answer 404 like any unknown path.
+//	/ and /ui/...                                 the web pages (Config.UI: package web, wired by cmd)
+//	/sites/{site_id}/{path}                       a static site (package site), resolved as Walrus's portal
+//	{base36 site id}.localhost[:port]/{path}      the same site by host, on its own origin (sites.go)
 //
 // Walrus's headers: X-Content-Type-Options: nosniff; its Cache-Control;
 // Content-Type mirrored from the request's Accept (one type, no wildcard) or,
@@ -63,6 +65,24 @@
 //   - Only results checked at least as strongly as Walrus's default
 //     consistency check are cached, and a cached blob serves only requests
 //     asking for no stronger check than it passed.
+//
+// # Quilt patches
+//
+// A patch is read from the columns (secondary slivers) that hold it, not
+// from the whole quilt: each column comes from the node of its shard and
+// is checked against the quilt's verified metadata before it is used. By
+// identifier, the index's columns are read first (then cached with the
+// metadata, per quilt); by patch ID, only the patch's columns. A column
+// whose node is down, slow or lying is rebuilt from the other nodes'
+// recovery symbols (each checked by its Merkle proof); if that fails too,
+// the read falls back to the whole quilt, read like any blob (and cached).
+// Recent patches stay in
+// a memory LRU (an eighth of the memory cache). Patch responses carry
+// X-Quilt-Patch-Identifier, allowed tags as headers, a strong ETag (the
+// patch ID; Walrus's bare quilt ID is accepted in If-None-Match), ranges
+// as for blobs; 404 QUILT_PATCH_NOT_FOUND for a patch not in the quilt or
+// a blob that is not a quilt. Site serving reads patches through
+// serveQuiltPatch and readQuiltPatch.
 //
 // # Cache
 //

@@ -37,18 +37,15 @@ type route struct {
 	doc     operation
 }
 
-// routes lists the API. The quilt routes are Walrus's, with their paths
-// fixed here; they have no handler until quilt reads are implemented
-// (issue 9), so they answer 404 like any unknown path rather than
-// something made up.
+// routes lists the API.
 func (a *Aggregator) routes() []route {
 	return []route{
 		{pathBlob, a.getBlob, docBlob},
 		{pathBlobByObjectID, a.getBlobByObjectID, docBlobByObjectID},
 		{pathBlobByteRange, a.getBlobByteRange, docBlobByteRange},
-		{pathQuiltPatchByID, nil, docQuiltPatchByID},
-		{pathQuiltPatchByIdentifier, nil, docQuiltPatchByIdentifier},
-		{pathQuiltPatches, nil, docQuiltPatches},
+		{pathQuiltPatchByID, a.getQuiltPatchByID, docQuiltPatchByID},
+		{pathQuiltPatchByIdentifier, a.getQuiltPatchByIdentifier, docQuiltPatchByIdentifier},
+		{pathQuiltPatches, a.getQuiltPatches, docQuiltPatches},
 		{pathStatus, getStatus, docStatus},
 		{pathAPI, a.getAPIPage, docAPIPage},
 		{pathOpenAPI, a.getOpenAPI, docOpenAPI},

@@ -44,6 +44,10 @@ func TestNotFoundAndMalformed(t *testing.T) {
 		"/v1/blobs/by-object-id/0xzz",
 		"/v1/blobs/by-object-id/0x" + strings.Repeat("0", 65),
 		"/v1/blobs/short/byte-range?start=0&length=1",
+		"/v1/blobs/by-quilt-patch-id/short",
+		"/v1/blobs/by-quilt-patch-id/" + strings.Repeat("A", 50), // version byte 0
+		"/v1/blobs/by-quilt-id/short/index.html",
+		"/v1/quilts/short/patches",
 	} {
 		resp, body := get(t, http.MethodGet, agg.url+path)
 		if resp.StatusCode != http.StatusBadRequest || !strings.HasPrefix(string(body), "Invalid URL") {
@@ -53,14 +57,13 @@ func TestNotFoundAndMalformed(t *testing.T) {
 	resp, body = get(t, http.MethodGet, agg.url+"/v1/blobs/by-object-id/0x"+strings.Repeat("ab", 32))
 	wantError(t, resp, body, http.StatusNotFound, reasonBlobNotFound)
 
-	// Routes that do not exist, or not yet: 404 with no body.
+	// Routes that do not exist: 404 with no body.
 	id := codec.BlobID{7}.String()
 	for _, path := range []string{
 		"/v1/blobs/" + id + "/",
 		"/v1/nothing",
-		"/v1/blobs/by-quilt-patch-id/" + strings.Repeat("A", 50),
-		"/v1/blobs/by-quilt-id/" + id + "/index.html",
-		"/v1/quilts/" + id + "/patches",
+		"/v1/quilts/" + id + "/patches/",
+		"/v1/blobs/by-quilt-id/" + id,
 	} {
 		resp, body := get(t, http.MethodGet, agg.url+path)
 		if resp.StatusCode != http.StatusNotFound || len(body) != 0 {

@@ -86,16 +86,30 @@ var (
 			{code: "400", description: "INVALID_BYTE_RANGE: zero length or a range outside the blob; or a missing parameter (plain text).", contentType: "application/json", schema: "Error"},
 			rTooLarge, rNotFound, rOverload, rUnavailable},
 	}
+	pIdentifierHeader = "X-Quilt-Patch-Identifier"
+	patchHeaders      = []string{pIdentifierHeader, "ETag", "Cache-Control", "X-Content-Type-Options", "Accept-Ranges", "Content-Length", "Content-Type"}
+	rPatch            = response{code: "200", description: "The patch's bytes, from columns checked against the quilt's metadata; allowed tags as headers.", contentType: "application/octet-stream", headers: patchHeaders}
+	rPatchPartial     = response{code: "206", description: "The requested byte range of the patch.", contentType: "application/octet-stream", headers: append([]string{"Content-Range"}, patchHeaders...)}
+	rPatchNotModified = response{code: "304", description: "The ETag given in If-None-Match is this patch's (its patch ID, or Walrus's bare quilt ID).", headers: []string{"ETag", "Cache-Control"}}
+	rPatchNotFound    = response{code: "404", description: "BLOB_NOT_FOUND: unknown, deleted, expired or invalid quilt; QUILT_PATCH_NOT_FOUND: no such patch, or the blob is not a quilt.", contentType: "application/json", schema: "Error"}
+	rPatchBadID       = response{code: "400", description: "Malformed ID (plain text).", contentType: "text/plain"}
+	pQuiltID          = param{name: "quilt_id", in: "path", required: true, typ: "string", description: "The quilt's blob ID."}
+
 	docQuiltPatchByID = operation{summary: "Read a quilt patch by its patch ID",
-		params:    []param{{name: "quilt_patch_id", in: "path", required: true, typ: "string", description: "Quilt patch ID (50 characters)."}},
-		responses: []response{{code: "200", description: "The patch's bytes.", contentType: "application/octet-stream", headers: []string{"X-Quilt-Patch-Identifier"}}, rNotFound, rUnavailable}}
+		description: "Reads only the columns (secondary slivers) that hold the patch, each checked against the quilt's metadata; a column that cannot be had is rebuilt from recovery symbols, else the whole quilt is read. " +
+			"Range, If-None-Match and HEAD as for blobs; ETag is the patch ID. Query parameters are ignored.",
+		params:    []param{{name: "quilt_patch_id", in: "path", required: true, typ: "string", description: "Quilt patch ID: 37 bytes, URL-safe base64 without padding (50 characters)."}, pRange, pIfNoneMatch, pAccept},
+		responses: []response{rPatch, rPatchPartial, rPatchNotModified, rPatchBadID, rTooLarge, rPatchNotFound, rRange, rOverload, rUnavailable}}
 	docQuiltPatchByIdentifier = operation{summary: "Read a quilt patch by its identifier",
-		params: []param{{name: "quilt_id", in: "path", required: true, typ: "string", description: "The quilt's blob ID."},
-			{name: "identifier", in: "path", required: true, typ: "string", description: "The patch's identifier, percent-encoded."}},
-		responses: []response{{code: "200", description: "The patch's bytes.", contentType: "application/octet-stream", headers: []string{"X-Quilt-Patch-Identifier"}}, rNotFound, rUnavailable}}
+		description: "Reads the quilt's index (cached) and the patch's columns, each checked against the quilt's metadata. Range, If-None-Match and HEAD as for blobs; ETag is the patch ID.",
+		params: []param{pQuiltID,
+			{name: "identifier", in: "path", required: true, typ: "string", description: "The patch's identifier, percent-encoded (a / as %2F)."}, pRange, pIfNoneMatch, pAccept},
+		responses: []response{rPatch, rPatchPartial, rPatchNotModified, rPatchBadID, rTooLarge, rPatchNotFound, rRange, rOverload, rUnavailable}}
 	docQuiltPatches = operation{summary: "List the patches of a quilt",
-		params:    []param{{name: "quilt_id", in: "path", required: true, typ: "string", description: "The quilt's blob ID."}},
-		responses: []response{{code: "200", description: "[{identifier, patch_id, tags}]", contentType: "application/json"}, rNotFound, rUnavailable}}
+		description: "Reads the quilt's index from its first columns: [{\"identifier\", \"patch_id\", \"tags\"}] in quilt order.",
+		params:      []param{pQuiltID},
+		responses: []response{{code: "200", description: "[{identifier, patch_id, tags}]", contentType: "application/json", schema: "QuiltPatches"},
+			rPatchBadID, rPatchNotFound, rOverload, rUnavailable}}
 	docStatus  = operation{summary: "Liveness", responses: []response{{code: "200", description: "OK", contentType: "text/plain"}}}
 	docAPIPage = operation{summary: "This API, as a page",
 		responses: []response{{code: "200", description: "HTML", contentType: "text/html"}}}
@@ -127,7 +141,14 @@ func (a *Aggregator) openAPI() map[string]any {
 			"description": "Walrus's aggregator API: verified blob reads with ranges, conditional requests and caching.",
 		},
 		"paths": paths,
-		"components": map[string]any{"schemas": map[string]any{"Error": map[string]any{
+		"components": map[string]any{"schemas": map[string]any{"QuiltPatches": map[string]any{
+			"type": "array",
+			"items": map[string]any{"type": "object", "properties": map[string]any{
+				"identifier": map[string]any{"type": "string", "example": "index.html"},
+				"patch_id":   map[string]any{"type": "string", "description": "Quilt patch ID (50 characters)."},
+				"tags":       map[string]any{"type": "object", "additionalProperties": map[string]any{"type": "string"}},
+			}},
+		}, "Error": map[string]any{
 			"type":        "object",
 			"description": "Walrus's error envelope (AIP-193).",
 			"properties": map[string]any{"error": map[string]any{

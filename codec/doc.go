@@ -41,6 +41,13 @@
 // (BenchmarkEncode reports it). ComputeMetadata keeps no slivers: about 1.5x
 // the blob.
 //
+// StreamEncoder (stream.go) gives the same slivers and metadata for a blob
+// read through an io.ReaderAt, writing the slivers to a SliverFile (an
+// *os.File serves) in the layout of SliverLayout, in two passes over
+// blocks of rows and groups of columns. It holds the n^2 leaf hashes and
+// its block buffers (BufferBytes, 64 MiB by default) whatever the blob
+// size, and does no I/O but through the interfaces it is given.
+//
 // # Guarantees
 //
 // The package does no I/O and imports nothing of haulout's; it builds for

@@ -14,6 +14,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -42,19 +43,48 @@ func freePort(t *testing.T) string {
 	return ln.Addr().String()
 }
 
+// syncBuffer is a buffer that the child's output goroutine writes while the
+// test reads it.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
 type devnetProc struct {
 	cmd      *exec.Cmd
-	out      *bytes.Buffer
+	out      *syncBuffer
 	pub, agg string
+	ledger   string // the ledger's address
 	dir      string
 	stopped  chan error
 }
 
 func startDevnet(t *testing.T, bin, dir string) *devnetProc {
 	t.Helper()
-	d := &devnetProc{out: &bytes.Buffer{}, pub: freePort(t), agg: freePort(t), dir: dir, stopped: make(chan error, 1)}
-	d.cmd = exec.Command(bin, "devnet", "--dir", dir, "--nodes", "4", "--shards", "40",
-		"--publisher-addr", d.pub, "--aggregator-addr", d.agg)
+	return startDevnetArgs(t, bin, dir, "--nodes", "4", "--shards", "40")
+}
+
+// startDevnetArgs starts `haulout devnet` on dir with more arguments (the
+// shape of a new devnet, the epoch duration) and waits until it runs.
+func startDevnetArgs(t *testing.T, bin, dir string, extra ...string) *devnetProc {
+	t.Helper()
+	d := &devnetProc{out: &syncBuffer{}, pub: freePort(t), agg: freePort(t), dir: dir, stopped: make(chan error, 1)}
+	d.ledger = freePort(t)
+	args := append([]string{"devnet", "--dir", dir, "--publisher-addr", d.pub, "--aggregator-addr", d.agg,
+		"--ledger-addr", d.ledger}, extra...)
+	d.cmd = exec.Command(bin, args...)
 	d.cmd.Stdout, d.cmd.Stderr = d.out, d.out
 	if err := d.cmd.Start(); err != nil {
 		t.Fatal(err)

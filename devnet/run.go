@@ -25,6 +25,10 @@ type Config struct {
 	// PublisherAddr and AggregatorAddr are the HTTP addresses of the two
 	// services (defaults 127.0.0.1:31416 and 127.0.0.1:31415).
 	PublisherAddr, AggregatorAddr string
+	// LedgerAddr is the ledger's HTTP address; empty: the one the devnet
+	// chose when it was made (a free port). The client commands look for
+	// the ledger at 127.0.0.1:31400, which `haulout devnet` passes.
+	LedgerAddr string
 	// DatabaseURL, if set, keeps the publisher's jobs in that Postgres
 	// instead of its embedded store.
 	DatabaseURL string
@@ -98,6 +102,9 @@ func Run(ctx context.Context, cfg Config) error {
 	if err := os.MkdirAll(logDir, 0o700); err != nil {
 		return err
 	}
+	if cfg.LedgerAddr != "" {
+		st.Ledger = cfg.LedgerAddr
+	}
 	ledgerURL := "http://" + st.Ledger
 
 	var procs []*process
@@ -108,15 +115,13 @@ func Run(ctx context.Context, cfg Config) error {
 	for i, n := range st.Nodes {
 		procs = append(procs, &process{name: n.Name, ready: n.URL() + "/v1/health", args: NodeArgs(cfg.Dir, i, n, ledgerURL)})
 	}
-	pub := []string{"publisher", "--listen", cfg.PublisherAddr, "--ledger-url", ledgerURL, "--dir", filepath.Join(cfg.Dir, "publisher")}
-	if cfg.DatabaseURL != "" {
-		pub = append(pub, "--database-url", cfg.DatabaseURL)
-	}
+	pub := PublisherArgs(cfg.Dir, cfg.PublisherAddr, ledgerURL, cfg.DatabaseURL)
 	procs = append(procs,
 		&process{name: "publisher", ready: "http://" + cfg.PublisherAddr + "/status", args: pub},
 		&process{name: "aggregator", ready: "http://" + cfg.AggregatorAddr + "/status", args: []string{
 			"aggregator", "--listen", cfg.AggregatorAddr, "--ledger-url", ledgerURL,
 			"--cache-dir", filepath.Join(cfg.Dir, "aggregator-cache"),
+			"--publisher-url", "http://" + cfg.PublisherAddr, // for the web pages
 		}},
 	)
 
@@ -153,6 +158,17 @@ func Run(ctx context.Context, cfg Config) error {
 func NodeArgs(dir string, i int, n NodeState, ledgerURL string) []string {
 	return []string{"node", "--dir", NodeDir(dir, i), "--listen", n.Listen, "--metrics-listen", n.Metrics,
 		"--ledger-url", ledgerURL, "--key-seed-file", KeyFile(dir, i), "--node-id", n.ID.String()}
+}
+
+// PublisherArgs is the command line that runs the devnet's publisher; a
+// test that kills it restarts it with the same, and the restarted
+// publisher takes its unfinished jobs back.
+func PublisherArgs(dir, addr, ledgerURL, databaseURL string) []string {
+	args := []string{"publisher", "--listen", addr, "--ledger-url", ledgerURL, "--dir", filepath.Join(dir, "publisher")}
+	if databaseURL != "" {
+		args = append(args, "--database-url", databaseURL)
+	}
+	return args
 }
 
 func orDefault(v, d int) int {
@@ -236,6 +252,7 @@ func stopAll(procs []*process, log *slog.Logger) {
 func banner(w io.Writer, cfg Config, st *State) {
 	fmt.Fprintf(w, `haulout devnet is running: %d storage nodes, %d shards, data in %s
 
+  web pages   http://%s/   (upload and browse in a browser)
   aggregator  http://%s   (GET /v1/blobs/{blob_id})
   publisher   http://%s   (PUT /v1/blobs)
   ledger      http://%s
@@ -243,8 +260,11 @@ func banner(w io.Writer, cfg Config, st *State) {
 Store a file and read it back:
   BLOB_ID=$(curl -sX PUT --data-binary @README.md "http://%s/v1/blobs?epochs=5" | sed -n 's/.*"blobId":"\([^"]*\)".*/\1/p')
   curl "http://%s/v1/blobs/$BLOB_ID"
+or with the client (it finds these addresses when they are the defaults):
+  haulout store README.md
+  haulout read BLOB_ID
 
 Logs (and pid files) are in %s. Press Ctrl-C to stop.
-`, len(st.Nodes), st.Shards, cfg.Dir, cfg.AggregatorAddr, cfg.PublisherAddr, st.Ledger,
+`, len(st.Nodes), st.Shards, cfg.Dir, cfg.AggregatorAddr, cfg.AggregatorAddr, cfg.PublisherAddr, st.Ledger,
 		cfg.PublisherAddr, cfg.AggregatorAddr, filepath.Join(cfg.Dir, "logs"))
 }

@@ -50,7 +50,19 @@ func (p *Publisher) putBlob(c echo.Context) error {
 		p.spool.remove(path)
 		return err
 	}
-	return p.submit(c, slot, q, jobs.NewJob{ID: id, Size: n, SpoolPath: path, Options: q.options()})
+	opts := q.options()
+	if len(p.cfg.Plugins) > 0 {
+		size, attrs, err := p.transform(ctx, id, path)
+		if err != nil {
+			p.spool.remove(path)
+			return err
+		}
+		n = size
+		if len(attrs) > 0 {
+			opts.Attributes = attrs
+		}
+	}
+	return p.submit(c, slot, q, jobs.NewJob{ID: id, Size: n, SpoolPath: path, Options: opts})
 }
 
 // checkEpochs refuses, before any work, epochs the ledger would refuse:

@@ -75,6 +75,8 @@ const (
 	DefaultEncodeMemory         = 2 << 30
 	DefaultNodeConcurrency      = 4
 	DefaultBatchBytes           = 16 << 20
+	DefaultStreamThreshold      = 64 << 20
+	DefaultSendMemory           = 128 << 20
 	DefaultNodeAttempts         = 5
 	DefaultRetryBackoff         = 250 * time.Millisecond
 	DefaultMaxRetryBackoff      = 5 * time.Second
@@ -154,6 +156,25 @@ type Config struct {
 	// per blob as its slivers and leaf hashes; an encoding larger than the
 	// whole budget runs alone (default DefaultEncodeMemory).
 	EncodeMemory int64
+	// StreamThreshold: blobs larger than this (not quilts) are encoded
+	// from their spool file in passes into a sliver file beside it
+	// (codec.StreamEncoder), and their slivers are read from that file as
+	// they are sent, so that their memory is bounded whatever their size;
+	// smaller ones are encoded in memory, which is faster (default
+	// DefaultStreamThreshold; negative: never).
+	StreamThreshold int64
+	// StreamBuffer bounds the block buffers of one streaming encoding
+	// (default codec.DefaultStreamBuffer).
+	StreamBuffer int
+	// Plugins transform every blob of PUT /v1/blobs, in order, before it
+	// is encoded; their attributes are set on its Blob object (quilts are
+	// stored as they come).
+	Plugins []UploadPlugin
+	// SendMemory bounds the sliver data read from sliver files and in
+	// flight to the nodes at once, over all uploads (default
+	// DefaultSendMemory). With EncodeMemory it bounds the publisher's
+	// memory.
+	SendMemory int64
 
 	// NodeConcurrency bounds the requests in flight to one storage node
 	// for one blob (default DefaultNodeConcurrency).
@@ -310,6 +331,13 @@ func (cfg Config) withDefaults() (Config, error) {
 	setInt(&cfg.MaxActiveJobs, DefaultMaxActiveJobs)
 	if cfg.EncodeMemory <= 0 {
 		cfg.EncodeMemory = DefaultEncodeMemory
+	}
+	if cfg.StreamThreshold == 0 {
+		cfg.StreamThreshold = DefaultStreamThreshold
+	}
+	setInt(&cfg.StreamBuffer, codec.DefaultStreamBuffer)
+	if cfg.SendMemory <= 0 {
+		cfg.SendMemory = DefaultSendMemory
 	}
 	setInt(&cfg.NodeConcurrency, DefaultNodeConcurrency)
 	setInt(&cfg.BatchBytes, DefaultBatchBytes)

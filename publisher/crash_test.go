@@ -55,6 +55,8 @@ type childSpec struct {
 	// Probe serves the child's peak memory at /test/memory (see
 	// memoryProbe) beside the API.
 	Probe bool `json:"probe"`
+	// StreamThreshold is the child's Config.StreamThreshold.
+	StreamThreshold int64 `json:"streamThreshold"`
 	// CPUProfile, if set, is where the child writes its CPU profile when
 	// it stops on SIGTERM.
 	CPUProfile string `json:"cpuProfile"`
@@ -118,7 +120,7 @@ func childMain(raw string) int {
 		Ledger: ledgerhttp.NewClient(spec.LedgerURL), Jobs: js, SpoolDir: spec.Spool, Owner: spec.Owner,
 		LeaseDuration: spec.Lease, PollInterval: 100 * time.Millisecond, NodeAttempts: 3,
 		RetryBackoff: 20 * time.Millisecond, MaxRetryBackoff: 100 * time.Millisecond, Dial: dial,
-		MaxBodySize: spec.MaxBodySize,
+		MaxBodySize: spec.MaxBodySize, StreamThreshold: spec.StreamThreshold,
 	})
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "publisher:", err)
@@ -223,6 +225,8 @@ func TestCrashRecovery(t *testing.T) {
 		// them once their lease expires.
 		sameOwner bool
 		reached   func(jobs.Job) bool
+		// stream encodes with the streaming encoder into a sliver file.
+		stream bool
 	}{
 		{
 			name: "after registration", hold: "registered", sameOwner: true,
@@ -246,6 +250,7 @@ func TestCrashRecovery(t *testing.T) {
 		hold      string
 		sameOwner bool
 		reached   func(jobs.Job) bool
+		stream    bool
 	}{
 		name: "after certification, before recording it", hold: "certified", sameOwner: true,
 		reached: func(j jobs.Job) bool {
@@ -258,6 +263,9 @@ func TestCrashRecovery(t *testing.T) {
 			return j.State == jobs.StateDistributing && confirmed >= 5
 		},
 	})
+	streamed := cases[1]
+	streamed.name, streamed.stream = "streamed mid-distribution", true
+	cases = append(cases, streamed)
 	for _, kind := range storeKinds {
 		for _, tc := range cases {
 			t.Run(kind+"/"+tc.name, func(t *testing.T) {
@@ -273,7 +281,11 @@ func TestCrashRecovery(t *testing.T) {
 				if tc.sameOwner {
 					lease = time.Minute
 				}
-				c := startChild(t, childSpec{Store: spec, LedgerURL: tn.ledgerURL, Spool: spool, Owner: "doomed", Hold: tc.hold, Allow: 2, Lease: lease})
+				threshold := int64(-1)
+				if tc.stream {
+					threshold = 100_000
+				}
+				c := startChild(t, childSpec{Store: spec, LedgerURL: tn.ledgerURL, Spool: spool, Owner: "doomed", Hold: tc.hold, Allow: 2, Lease: lease, StreamThreshold: threshold})
 
 				blob := randomBlob(t, 700_000)
 				id, _ := codec.ComputeBlobID(blob, tn.nShards)
@@ -312,6 +324,7 @@ func TestCrashRecovery(t *testing.T) {
 
 				cfg := testConfig(t, tn, st, spool)
 				cfg.Owner = "rescuer"
+				cfg.StreamThreshold = threshold
 				if tc.sameOwner {
 					cfg.Owner = "doomed"
 				}
@@ -363,6 +376,7 @@ func TestSpoolSweep(t *testing.T) {
 	orphanOld := write("c"+spoolExt, old)
 	orphanNew := write("d"+spoolExt, time.Now())
 	finished := write("e"+spoolExt, old)
+	finishedSlivers := write("e"+spoolSliverExt, time.Now())
 	j, err := st.Create(ctx, jobs.NewJob{ID: "e", Size: 1, SpoolPath: finished}, "someone", time.Minute)
 	if err != nil {
 		t.Fatal(err)
@@ -377,11 +391,12 @@ func TestSpoolSweep(t *testing.T) {
 		_, e1 := os.Stat(partialOld)
 		_, e2 := os.Stat(orphanOld)
 		_, e3 := os.Stat(finished)
-		if os.IsNotExist(e1) && os.IsNotExist(e2) && os.IsNotExist(e3) {
+		_, e4 := os.Stat(finishedSlivers)
+		if os.IsNotExist(e1) && os.IsNotExist(e2) && os.IsNotExist(e3) && os.IsNotExist(e4) {
 			break
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("stale spool files left: %v %v %v", e1, e2, e3)
+			t.Fatalf("stale spool files left: %v %v %v %v", e1, e2, e3, e4)
 		}
 		time.Sleep(20 * time.Millisecond)
 	}

@@ -15,7 +15,6 @@ import (
 	"github.com/haulout/haulout/bls"
 	"github.com/haulout/haulout/chain"
 	"github.com/haulout/haulout/codec"
-	"github.com/haulout/haulout/nodeclient"
 	"github.com/haulout/haulout/publisher/jobs"
 )
 
@@ -38,7 +37,7 @@ type sender struct {
 	info    chain.NodeInfo
 	weight  int
 	client  Node
-	batches [][]nodeclient.BatchSliver
+	batches [][]sliverRef
 	sentB   []bool // batches the node acknowledged
 	bytes   int64
 	// sent: the node holds its slivers (from this run or, for a resumed
@@ -62,7 +61,7 @@ type nodeEvent struct {
 type delivery struct {
 	t           *task
 	committee   chain.Committee
-	enc         *codec.Encoded
+	enc         *encoded
 	id          codec.BlobID
 	persistence chain.BlobPersistence
 	want        []byte // the confirmation every node must sign
@@ -75,7 +74,7 @@ type delivery struct {
 // newDelivery prepares the senders of every node of committee, or of the
 // unfinished ones only when the blob is certified already. prior is the
 // job's node progress.
-func (t *task) newDelivery(committee chain.Committee, enc *codec.Encoded, rec chain.BlobRecord, prior map[string]jobs.NodeProgress) (*delivery, error) {
+func (t *task) newDelivery(committee chain.Committee, enc *encoded, rec chain.BlobRecord, prior map[string]jobs.NodeProgress) (*delivery, error) {
 	n := int(committee.NShards)
 	d := &delivery{
 		t:           t,
@@ -103,8 +102,8 @@ func (t *task) newDelivery(committee chain.Committee, enc *codec.Encoded, rec ch
 		s.batches = splitBatches(enc, info.Shards, n, t.p.cfg.BatchBytes)
 		s.sentB = make([]bool, len(s.batches))
 		for _, b := range s.batches {
-			for _, bs := range b {
-				s.bytes += int64(len(bs.Sliver.Data))
+			for _, r := range b {
+				s.bytes += int64(r.size)
 			}
 		}
 		s.pos = len(d.senders)
@@ -116,23 +115,26 @@ func (t *task) newDelivery(committee chain.Committee, enc *codec.Encoded, rec ch
 
 // splitBatches lists a node's slivers (both of each pair its shards hold)
 // in batches of at most about maxBytes of sliver data.
-func splitBatches(enc *codec.Encoded, shards []uint16, n, maxBytes int) [][]nodeclient.BatchSliver {
-	var out [][]nodeclient.BatchSliver
-	var cur []nodeclient.BatchSliver
+func splitBatches(enc *encoded, shards []uint16, n, maxBytes int) [][]sliverRef {
+	var out [][]sliverRef
+	var cur []sliverRef
 	size := 0
-	add := func(bs nodeclient.BatchSliver) {
-		if len(cur) > 0 && size+len(bs.Sliver.Data) > maxBytes {
+	add := func(r sliverRef) {
+		if len(cur) > 0 && size+r.size > maxBytes {
 			out = append(out, cur)
 			cur, size = nil, 0
 		}
-		cur = append(cur, bs)
-		size += len(bs.Sliver.Data)
+		cur = append(cur, r)
+		size += r.size
 	}
+	// The metadata is the publisher's own encoding's: it is valid.
+	code, _ := enc.Metadata.Config()
+	ss, _ := code.SymbolSize(enc.Metadata.UnencodedLength)
 	for _, s := range shards {
-		pair := codec.PairForShard(enc.Metadata.ID, int(s), n)
-		prim, sec := enc.Pair(pair)
-		add(nodeclient.BatchSliver{Pair: uint16(pair), Sliver: prim})
-		add(nodeclient.BatchSliver{Pair: uint16(pair), Sliver: sec})
+		pair := uint16(codec.PairForShard(enc.Metadata.ID, int(s), n))
+		for _, a := range []codec.Axis{codec.Primary, codec.Secondary} {
+			add(sliverRef{pair: pair, axis: a, index: codec.SliverIndex(pair, a, n), size: ss * code.SliverSymbols(a)})
+		}
 	}
 	if len(cur) > 0 {
 		out = append(out, cur)
@@ -417,15 +419,20 @@ func (d *delivery) upload(ctx context.Context, s *sender) error {
 			continue
 		}
 		g.Go(func() error {
+			slivers, free, err := d.enc.batch(gctx, b)
+			if err != nil {
+				return fmt.Errorf("slivers: %w", err)
+			}
+			defer free()
 			bctx, cancel := context.WithTimeout(gctx, p.cfg.NodeRequestTimeout)
 			defer cancel()
-			if _, err := s.client.PutSlivers(bctx, d.id, b); err != nil {
+			if _, err := s.client.PutSlivers(bctx, d.id, slivers); err != nil {
 				return fmt.Errorf("slivers: %w", err)
 			}
 			s.sentB[i] = true
 			n := 0
-			for _, bs := range b {
-				n += len(bs.Sliver.Data)
+			for _, r := range b {
+				n += r.size
 			}
 			p.metrics.sliverBytes.Add(float64(n))
 			return nil

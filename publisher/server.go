@@ -19,6 +19,7 @@ import (
 	"github.com/haulout/haulout/chain"
 	"github.com/haulout/haulout/codec"
 	"github.com/haulout/haulout/internal/apierr"
+	"github.com/haulout/haulout/internal/httpserve"
 	"github.com/haulout/haulout/publisher/jobs"
 )
 
@@ -33,6 +34,7 @@ type Publisher struct {
 	spool   *spool
 	adm     *admission
 	mem     *budget
+	sendMem *budget       // sliver bytes read from sliver files and in flight
 	slots   chan struct{} // one per active job
 	auth    *jwtAuth      // nil: authentication off
 	metrics *metrics
@@ -76,6 +78,7 @@ func New(cfg Config) (*Publisher, error) {
 		spool:   sp,
 		adm:     newAdmission(cfg.MaxConcurrentUploads, cfg.MaxBufferedUploads),
 		mem:     newBudget(cfg.EncodeMemory),
+		sendMem: newBudget(cfg.SendMemory),
 		slots:   make(chan struct{}, cfg.MaxActiveJobs),
 		blocked: make(map[codec.BlobID]bool, len(cfg.Blocklist)),
 		nodes:   make(map[string]Node),
@@ -140,12 +143,10 @@ func (p *Publisher) Serve(ctx context.Context, ln net.Listener) error {
 		"spool", p.cfg.SpoolDir, "auth", p.auth != nil)
 	api := &http.Server{Handler: p.handler, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute}
 	g, gctx := errgroup.WithContext(ctx)
-	g.Go(func() error { return serveUntil(gctx, api, ln, p.cfg.ShutdownTimeout) })
+	g.Go(func() error { return httpserve.Until(gctx, api, ln, p.cfg.ShutdownTimeout) })
 	if mln != nil {
-		mux := http.NewServeMux()
-		mux.Handle("GET /metrics", p.MetricsHandler())
-		ms := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
-		g.Go(func() error { return serveUntil(gctx, ms, mln, p.cfg.ShutdownTimeout) })
+		ms := &http.Server{Handler: httpserve.MetricsMux(p.MetricsHandler()), ReadHeaderTimeout: 10 * time.Second}
+		g.Go(func() error { return httpserve.Until(gctx, ms, mln, p.cfg.ShutdownTimeout) })
 	}
 	g.Go(func() error { return p.runner(gctx) })
 	// Jobs stop with the servers, so that clients waiting for them get
@@ -181,26 +182,6 @@ func (p *Publisher) Close() error {
 		p.cancel()
 		p.wg.Wait()
 	})
-	return nil
-}
-
-// serveUntil serves srv on ln until ctx ends, then shuts it down.
-func serveUntil(ctx context.Context, srv *http.Server, ln net.Listener, timeout time.Duration) error {
-	errc := make(chan error, 1)
-	go func() { errc <- srv.Serve(ln) }()
-	select {
-	case err := <-errc:
-		return fmt.Errorf("publisher: serve: %w", err)
-	case <-ctx.Done():
-	}
-	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), timeout)
-	defer cancel()
-	if err := srv.Shutdown(sctx); err != nil {
-		srv.Close()
-	}
-	if err := <-errc; err != nil && !errors.Is(err, http.ErrServerClosed) {
-		return fmt.Errorf("publisher: serve: %w", err)
-	}
 	return nil
 }
 

@@ -20,6 +20,9 @@ import (
 const (
 	spoolExt     = ".blob"
 	spoolPartExt = ".part"
+	// spoolSliverExt is a large blob's slivers, encoded from its .blob
+	// file, kept until every node has been served (codec.SliverLayout).
+	spoolSliverExt = ".slivers"
 	// spoolBufSize is the one buffer a request holds while its body is
 	// received.
 	spoolBufSize = 256 << 10
@@ -41,6 +44,8 @@ func newSpool(dir string) (*spool, error) {
 }
 
 func (s *spool) path(id string) string { return filepath.Join(s.dir, id+spoolExt) }
+
+func (s *spool) sliverPath(id string) string { return filepath.Join(s.dir, id+spoolSliverExt) }
 
 // onlyWriter hides a file's ReadFrom, so that copies go through the
 // spool's buffer.
@@ -139,6 +144,8 @@ func (s *spool) list() ([]spoolFile, error) {
 		switch {
 		case strings.HasSuffix(name, spoolExt):
 			f.id = strings.TrimSuffix(name, spoolExt)
+		case strings.HasSuffix(name, spoolSliverExt):
+			f.id = strings.TrimSuffix(name, spoolSliverExt)
 		case strings.HasSuffix(name, spoolPartExt):
 			f.id, f.partial = strings.TrimSuffix(name, spoolPartExt), true
 		default:

@@ -306,13 +306,22 @@ func unfinished(c chain.Committee, prior map[string]jobs.NodeProgress) bool {
 	return false
 }
 
-// encode maps the spool file and encodes it, within the memory budget.
-// For a quilt it also reads the quilt's index. release gives the memory
-// back once the slivers are no longer needed.
-func (t *task) encode(ctx context.Context, code codec.Config, j jobs.Job) (*codec.Encoded, func(), error) {
+// encode encodes the job's spool file: a large blob with the streaming
+// encoder into a sliver file, any other mapped and in memory, within the
+// memory budget. For a quilt it also reads the quilt's index. release gives
+// the memory (or the sliver file) back once the slivers are no longer
+// needed.
+func (t *task) encode(ctx context.Context, code codec.Config, j jobs.Job) (*encoded, func(), error) {
 	p := t.p
 	if uint64(j.Size) > code.MaxBlobSize() {
 		return nil, nil, fmt.Errorf("%w: %d bytes, at most %d on %d shards", codec.ErrBlobTooLarge, j.Size, code.MaxBlobSize(), code.NShards())
+	}
+	if p.streams(j.Size, isQuilt(j.Options)) {
+		e, err := t.encodeToFile(ctx, code, j.ID, j.SpoolPath, j.Size)
+		if err != nil {
+			return nil, nil, err
+		}
+		return e, e.close, nil
 	}
 	held, err := p.mem.acquire(ctx, encodeMemory(code, j.Size))
 	if err != nil {
@@ -349,14 +358,14 @@ func (t *task) encode(ctx context.Context, code codec.Config, j jobs.Job) (*code
 		}
 	}
 	p.metrics.stepDuration.WithLabelValues("encode").Observe(time.Since(start).Seconds())
-	return enc, release, nil
+	return &encoded{Metadata: enc.Metadata, mem: enc}, release, nil
 }
 
 // register returns the job's Blob object: the one it recorded, or a new
 // one. Unless the upload forces a new object, a blob already certified long
 // enough is answered with alreadyCertified instead (answered is then true
 // and the job is done).
-func (t *task) register(ctx context.Context, enc *codec.Encoded) (rec chain.BlobRecord, answered bool, err error) {
+func (t *task) register(ctx context.Context, enc *encoded) (rec chain.BlobRecord, answered bool, err error) {
 	p := t.p
 	j := t.snapshot()
 	id := enc.Metadata.ID

@@ -38,4 +38,9 @@
 //	POST   /v1/objects/{objectId}/attributes    {"key", "value"} -> 204
 //	POST   /v1/objects/{objectId}/attributes/remove  {"key"} -> 204
 //	GET    /v1/events?from=N&limit=M&wait=MS    []chain.Event
+//
+// CORS: pages of any origin may use the GET routes, POST /v1/blobs and
+// POST /v1/objects/{objectId}/certify (what anyone may do on Walrus's
+// chain; web/ uploads directly with them); the other routes answer them
+// without CORS headers.
 package ledgerhttp

@@ -8,6 +8,7 @@ import (
 	"net"
 	"net/http"
 	"runtime/debug"
+	"strings"
 	"time"
 
 	"github.com/labstack/echo/v4"
@@ -70,6 +71,7 @@ func (s *Server) Handler() http.Handler {
 	e := echo.New()
 	e.HideBanner, e.HidePort = true, true
 	e.HTTPErrorHandler = h.handleError
+	e.Pre(cors)
 	e.Use(h.recoverPanics, limitBody)
 
 	e.GET("/status", func(c echo.Context) error { return c.String(http.StatusOK, "OK") })
@@ -151,4 +153,62 @@ func (h *handlers) recoverPanics(next echo.HandlerFunc) echo.HandlerFunc {
 		}()
 		return next(c)
 	}
+}
+
+// cors lets pages of any origin read the ledger and do what anyone may do
+// on Walrus's chain: register a blob and certify it with a quorum's
+// certificate (web/'s direct upload). The operator's routes (epochs,
+// committees, deleting, extending, attributes, invalidation) get no CORS
+// headers, so that a web page a developer visits cannot drive a local
+// ledger. Preflights are cached a day.
+func cors(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		req, h := c.Request(), c.Response().Header()
+		if req.Header.Get("Origin") == "" {
+			return next(c)
+		}
+		h.Add("Vary", "Origin")
+		method := req.Method
+		preflight := method == http.MethodOptions && req.Header.Get("Access-Control-Request-Method") != ""
+		if preflight {
+			method = req.Header.Get("Access-Control-Request-Method")
+		}
+		if !corsAllowed(method, req.URL.Path) {
+			if preflight {
+				return c.NoContent(http.StatusNoContent) // no Allow-Origin: the browser refuses
+			}
+			return next(c)
+		}
+		h.Set("Access-Control-Allow-Origin", "*")
+		if !preflight {
+			return next(c)
+		}
+		h.Add("Vary", "Access-Control-Request-Method")
+		h.Add("Vary", "Access-Control-Request-Headers")
+		h.Set("Access-Control-Allow-Methods", "GET, HEAD, POST")
+		if rh := req.Header.Get("Access-Control-Request-Headers"); rh != "" {
+			h.Set("Access-Control-Allow-Headers", rh)
+		}
+		h.Set("Access-Control-Max-Age", "86400")
+		return c.NoContent(http.StatusNoContent)
+	}
+}
+
+// corsAllowed reports whether pages of other origins may make the request.
+func corsAllowed(method, path string) bool {
+	switch method {
+	case http.MethodGet, http.MethodHead:
+		return true
+	case http.MethodPost:
+		if path == "/v1/blobs" {
+			return true
+		}
+		id, ok := strings.CutPrefix(path, "/v1/objects/")
+		if !ok {
+			return false
+		}
+		id, ok = strings.CutSuffix(id, "/certify")
+		return ok && id != "" && !strings.Contains(id, "/")
+	}
+	return false
 }

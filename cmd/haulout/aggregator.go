@@ -5,10 +5,13 @@ import (
 	"flag"
 	"fmt"
 	"log/slog"
+	"net/http"
 
 	"github.com/haulout/haulout/aggregator"
 	"github.com/haulout/haulout/chain/ledgerhttp"
 	"github.com/haulout/haulout/codec"
+	"github.com/haulout/haulout/publisher"
+	"github.com/haulout/haulout/web"
 )
 
 func aggregatorCommand() command {
@@ -20,6 +23,11 @@ metadata and slivers from the storage nodes of the committee at --ledger-url,
 checks every sliver against the metadata, decodes and streams the blob, with
 ranges, ETags and a memory and disk cache of reconstructed blobs.
 
+It also serves the web pages at / (unless --ui=false): upload files, which
+the page encodes itself, through the publisher at --publisher-url or straight
+to the storage nodes, and browse blobs. The browser must reach the ledger at
+--ledger-url and the publisher at the URLs given here.
+
 Example:
   haulout aggregator --ledger-url http://127.0.0.1:31400 --listen 127.0.0.1:31415
   curl http://127.0.0.1:31415/v1/blobs/$BLOB_ID`,
@@ -28,9 +36,9 @@ Example:
 }
 
 type aggregatorConfig struct {
-	Listen, MetricsListen, LedgerURL, CacheDir, Consistency string
-	MemoryCacheMiB, DiskCacheMiB                            int
-	SniffContentType                                        bool
+	Listen, MetricsListen, LedgerURL, CacheDir, Consistency, PublisherURL string
+	MemoryCacheMiB, DiskCacheMiB                                          int
+	SniffContentType, UI, AllowQuiltPatchTags                             bool
 }
 
 func newAggregatorConfig(fs *flag.FlagSet) runner {
@@ -43,6 +51,9 @@ func newAggregatorConfig(fs *flag.FlagSet) runner {
 	intRangeVar(fs, &cfg.DiskCacheMiB, "disk-cache-mib", aggregator.DefaultDiskCacheSize>>20, 1, 1<<30, "disk cache of `N` MiB (with --cache-dir)")
 	fs.StringVar(&cfg.Consistency, "consistency", "default", "check of decoded blobs: `default`, strict or skip")
 	fs.BoolVar(&cfg.SniffContentType, "sniff-content-type", false, "guess Content-Type from the first bytes when nothing else gives one")
+	fs.BoolVar(&cfg.AllowQuiltPatchTags, "allow-quilt-patch-tags-in-response", false, "send every tag of a quilt patch as a response header (default: only the allowed headers)")
+	fs.BoolVar(&cfg.UI, "ui", true, "serve the web pages at /")
+	fs.StringVar(&cfg.PublisherURL, "publisher-url", "http://"+publisher.DefaultAddr, "the publisher the web pages upload through, at `URL` (empty: direct uploads only)")
 	return cfg
 }
 
@@ -68,16 +79,22 @@ func (cfg *aggregatorConfig) run(ctx context.Context, c *cli, args []string) err
 	if memCache == 0 {
 		memCache = -1 // no memory cache
 	}
+	var ui http.Handler
+	if cfg.UI {
+		ui = web.Handler(web.Config{PublisherURL: cfg.PublisherURL, LedgerURL: cfg.LedgerURL})
+	}
 	a, err := aggregator.New(aggregator.Config{
-		Addr:             cfg.Listen,
-		MetricsAddr:      cfg.MetricsListen,
-		Ledger:           ledgerhttp.NewClient(cfg.LedgerURL),
-		Consistency:      mode,
-		MemoryCacheSize:  memCache,
-		DiskCacheDir:     cfg.CacheDir,
-		DiskCacheSize:    int64(cfg.DiskCacheMiB) << 20,
-		SniffContentType: cfg.SniffContentType,
-		Logger:           log,
+		Addr:                cfg.Listen,
+		MetricsAddr:         cfg.MetricsListen,
+		Ledger:              ledgerhttp.NewClient(cfg.LedgerURL),
+		Consistency:         mode,
+		MemoryCacheSize:     memCache,
+		DiskCacheDir:        cfg.CacheDir,
+		DiskCacheSize:       int64(cfg.DiskCacheMiB) << 20,
+		SniffContentType:    cfg.SniffContentType,
+		AllowQuiltPatchTags: cfg.AllowQuiltPatchTags,
+		UI:                  ui,
+		Logger:              log,
 	})
 	if err != nil {
 		return err

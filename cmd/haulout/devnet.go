@@ -31,9 +31,9 @@ Example:
 }
 
 type devnetConfig struct {
-	Dir, PublisherAddr, AggregatorAddr, DatabaseURL string
-	Nodes, Shards                                   int
-	EpochDuration                                   time.Duration
+	Dir, PublisherAddr, AggregatorAddr, LedgerAddr, DatabaseURL string
+	Nodes, Shards                                               int
+	EpochDuration                                               time.Duration
 }
 
 func newDevnetConfig(fs *flag.FlagSet) runner {
@@ -44,6 +44,7 @@ func newDevnetConfig(fs *flag.FlagSet) runner {
 	intRangeVar(fs, &cfg.Shards, "shards", 0, 0, 65535, "spread `N` shards over the nodes; a new devnet only, 0 means 1000")
 	fs.StringVar(&cfg.PublisherAddr, "publisher-addr", "127.0.0.1:31416", "serve the publisher on `ADDR`")
 	fs.StringVar(&cfg.AggregatorAddr, "aggregator-addr", "127.0.0.1:31415", "serve the aggregator on `ADDR`")
+	fs.StringVar(&cfg.LedgerAddr, "ledger-addr", "127.0.0.1:31400", "serve the ledger on `ADDR` (the client commands' default --ledger)")
 	fs.StringVar(&cfg.DatabaseURL, "database-url", "", "keep publisher jobs in the Postgres at `URL` (empty: embedded store)")
 	fs.DurationVar(&cfg.EpochDuration, "epoch-duration", time.Hour, "length of an epoch")
 	return cfg
@@ -61,6 +62,7 @@ func (cfg *devnetConfig) run(ctx context.Context, c *cli, args []string) error {
 		Shards:         cfg.Shards,
 		PublisherAddr:  cfg.PublisherAddr,
 		AggregatorAddr: cfg.AggregatorAddr,
+		LedgerAddr:     cfg.LedgerAddr,
 		DatabaseURL:    cfg.DatabaseURL,
 		EpochDuration:  cfg.EpochDuration,
 		Out:            c.stdout,

@@ -154,7 +154,11 @@ func commandFlags(cmd command) []flagHelp {
 	var out []flagHelp
 	add := func(f *flag.Flag) {
 		argName, usage := flag.UnquoteUsage(f)
-		h := flagHelp{name: f.Name, synopsis: "--" + f.Name, usage: usage}
+		dashes := "--"
+		if len(f.Name) == 1 {
+			dashes = "-" // a one-letter alias such as -o, written as users type it
+		}
+		h := flagHelp{name: f.Name, synopsis: dashes + f.Name, usage: usage}
 		if argName != "" {
 			h.synopsis += " " + argName
 		}

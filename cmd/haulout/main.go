@@ -51,7 +51,7 @@ type runner interface {
 
 // commands returns every subcommand, in the order `haulout help` lists them.
 func commands() []command {
-	return []command{devnetCommand(), blobIDCommand(), ledgerCommand(), nodeCommand(), publisherCommand(), aggregatorCommand(), versionCommand(), helpCommand()}
+	return []command{devnetCommand(), storeCommand(), readCommand(), blobStatusCommand(), statusCommand(), deleteCommand(), extendCommand(), infoCommand(), listBlobsCommand(), blobIDCommand(), ledgerCommand(), nodeCommand(), publisherCommand(), aggregatorCommand(), siteCommand(), storeQuiltCommand(), readQuiltCommand(), listPatchesCommand(), versionCommand(), helpCommand()}
 }
 
 func lookupCommand(name string) (command, bool) {

@@ -91,7 +91,7 @@ func clearHauloutEnv(t *testing.T) {
 func TestDispatch(t *testing.T) {
 	runGolden(t, "haulout", []cliCase{
 		{name: "no-command", args: []string{}},
-		{name: "unknown-command", args: []string{"store"}},
+		{name: "unknown-command", args: []string{"stor"}},
 		{name: "dash-help", args: []string{"--help"}},
 		{name: "dash-h", args: []string{"-h"}},
 	})
@@ -103,7 +103,7 @@ func TestHelp(t *testing.T) {
 		{name: "blob-id", args: []string{"help", "blob-id"}},
 		{name: "version", args: []string{"help", "version"}},
 		{name: "help", args: []string{"help", "help"}},
-		{name: "unknown-command", args: []string{"help", "store"}},
+		{name: "unknown-command", args: []string{"help", "stor"}},
 		{name: "two-commands", args: []string{"help", "blob-id", "version"}},
 	})
 }

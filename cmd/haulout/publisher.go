@@ -21,7 +21,11 @@ metadata and slivers to every storage node, collects a quorum of signed
 confirmations and certifies it. Every upload is a job kept in a database (an
 embedded one under --dir, or Postgres with --database-url), so that a
 restarted publisher, or another one on the same database, finishes it.
-?wait=false answers at once with a job ID to poll at /v1/jobs/{id}.
+?wait=false answers at once with a job ID to poll at /v1/jobs/{id}. Blobs over
+--stream-threshold-mib are encoded from disk with their slivers kept on disk,
+so memory stays bounded whatever their size. --plugin runs an operator's
+sandboxed WASI plugin (e.g. wasm/plugins/gzip) over each blob before it is
+encoded, and sets the attributes it returns on the Blob object.
 
 Example:
   haulout publisher --ledger-url http://127.0.0.1:31400 --dir ./publisher
@@ -33,9 +37,11 @@ Example:
 type publisherConfig struct {
 	Listen, MetricsListen, LedgerURL, Dir, DatabaseURL, Owner string
 	MaxBodyMiB, MaxQuiltBodyMiB                               int
+	StreamThresholdMiB, SendMemoryMiB                         int
 	JWTSecret, JWTAlgorithm                                   string
 	JWTExpiringSec                                            int
 	JWTVerifyUpload                                           bool
+	Plugin                                                    pluginFlags
 }
 
 func newPublisherConfig(fs *flag.FlagSet) runner {
@@ -48,6 +54,11 @@ func newPublisherConfig(fs *flag.FlagSet) runner {
 	fs.StringVar(&cfg.Owner, "owner", "", "lease jobs under `NAME`, unique per publisher (default: host and process)")
 	intRangeVar(fs, &cfg.MaxBodyMiB, "max-body-size-mib", publisher.DefaultMaxBodySize>>20, 1, 1<<20, "refuse blobs over `N` MiB")
 	intRangeVar(fs, &cfg.MaxQuiltBodyMiB, "max-quilt-body-size-mib", 100, 1, 1<<20, "refuse quilt uploads over `N` MiB")
+	intRangeVar(fs, &cfg.StreamThresholdMiB, "stream-threshold-mib", publisher.DefaultStreamThreshold>>20, 1, 1<<20,
+		"encode blobs over `N` MiB from disk in passes, keeping their slivers on disk (bounded memory)")
+	intRangeVar(fs, &cfg.SendMemoryMiB, "send-memory-mib", publisher.DefaultSendMemory>>20, 1, 1<<20,
+		"hold at most `N` MiB of on-disk slivers in memory while sending them to nodes")
+	cfg.Plugin.register(fs, "of PUT /v1/blobs before encoding it")
 	fs.StringVar(&cfg.JWTSecret, "jwt-decode-secret", "", "verify JWTs with `SECRET` (turns authentication on)")
 	fs.StringVar(&cfg.JWTAlgorithm, "jwt-algorithm", "", "JWT `ALG` (default HS256)")
 	intRangeVar(fs, &cfg.JWTExpiringSec, "jwt-expiring-sec", 0, 0, 1<<30, "require tokens to live exactly `N` seconds (0: any)")
@@ -71,6 +82,15 @@ func (cfg *publisherConfig) run(ctx context.Context, c *cli, args []string) erro
 		return err
 	}
 	defer store.Close()
+	var plugins []publisher.UploadPlugin
+	pl, err := cfg.Plugin.load(ctx)
+	if err != nil {
+		return err
+	}
+	if pl != nil {
+		defer pl.Close(context.WithoutCancel(ctx))
+		plugins = append(plugins, publisher.UploadPlugin{Plugin: pl, Args: cfg.Plugin.Args})
+	}
 	p, err := publisher.New(publisher.Config{
 		Ledger:           ledgerhttp.NewClient(cfg.LedgerURL),
 		Jobs:             store,
@@ -80,6 +100,9 @@ func (cfg *publisherConfig) run(ctx context.Context, c *cli, args []string) erro
 		Owner:            cfg.Owner,
 		MaxBodySize:      int64(cfg.MaxBodyMiB) << 20,
 		MaxQuiltBodySize: int64(cfg.MaxQuiltBodyMiB) << 20,
+		StreamThreshold:  int64(cfg.StreamThresholdMiB) << 20,
+		SendMemory:       int64(cfg.SendMemoryMiB) << 20,
+		Plugins:          plugins,
 		JWT: publisher.JWTConfig{
 			DecodeSecret: cfg.JWTSecret,
 			Algorithm:    cfg.JWTAlgorithm,

@@ -112,16 +112,16 @@ func (b *Batch) Commit(ctx context.Context) error {
 	defer leave()
 
 	var deleted []codec.BlobID
-	pb := b.s.db.NewBatch()
+	pb := b.s.db.NewBatchWithSize(b.chunkSize(0))
 	defer func() { pb.Close() }()
 	var chunk int64
-	for _, op := range b.ops {
+	for i, op := range b.ops {
 		if !pb.Empty() && chunk+int64(len(op.value)) > b.s.opts.CommitBytes {
 			if err := commitChunk(ctx, pb); err != nil {
 				return err
 			}
 			pb.Close()
-			pb, chunk = b.s.db.NewBatch(), 0
+			pb, chunk = b.s.db.NewBatchWithSize(b.chunkSize(i)), 0
 		}
 		if err := applyOp(pb, op); err != nil {
 			return fmt.Errorf("store: batch: %w", err)
@@ -138,6 +138,26 @@ func (b *Batch) Commit(ctx context.Context) error {
 		b.s.reclaim.deleted(id)
 	}
 	return nil
+}
+
+// chunkSize estimates the bytes of the pebble batch of the commit that
+// starts at op i, so that it is made at its size once: growing it by
+// doubling copies every sliver in it again (a large part of a node's CPU
+// when it receives slivers).
+func (b *Batch) chunkSize(i int) int {
+	const opOverhead = 16 // kind and varint lengths
+	size, values := 12, int64(0)
+	for _, op := range b.ops[i:] {
+		if size > 12 && values+int64(len(op.value)) > b.s.opts.CommitBytes {
+			break
+		}
+		values += int64(len(op.value))
+		size += opOverhead + len(op.key) + len(op.value)
+		if op.deleteBlob {
+			size += 3 * (opOverhead + 64)
+		}
+	}
+	return size
 }
 
 func commitChunk(ctx context.Context, pb *pebble.Batch) error {

@@ -160,6 +160,33 @@ export class Haulout {
 		return this.call('setMemoryBudget', [bytes]);
 	}
 
+	/**
+	 * The BCS storage confirmation that every node must sign for blobId in
+	 * epoch: permanent, or for the deletable Blob object objectId.
+	 * @returns {Promise<Uint8Array>}
+	 */
+	confirmationMessage(epoch, blobId, objectId) {
+		return this.call('confirmationMessage', [epoch, blobId, objectId ?? null]);
+	}
+
+	/**
+	 * Whether signature (bytes or base64) is publicKey's BLS12-381 signature
+	 * over message, as a committee member signs confirmations.
+	 * @returns {Promise<boolean>}
+	 */
+	verifySignature(publicKey, message, signature) {
+		return this.call('verifySignature', [publicKey, message, signature]);
+	}
+
+	/**
+	 * The aggregate of BLS12-381 signatures (bytes or base64): the signature
+	 * of a certificate.
+	 * @returns {Promise<Uint8Array>}
+	 */
+	aggregateSignatures(signatures) {
+		return this.call('aggregateSignatures', [signatures]);
+	}
+
 	/** Stops the worker; pending calls reject. */
 	terminate() {
 		this.fail(new Error('haulout worker terminated'));

@@ -10,6 +10,9 @@ import (
 	"path/filepath"
 	"testing"
 
+	"github.com/haulout/haulout/bls"
+	"github.com/haulout/haulout/chain"
+	"github.com/haulout/haulout/chain/chaintest"
 	"github.com/haulout/haulout/codec"
 	"github.com/haulout/haulout/wasm/internal/wasmbuild"
 )
@@ -40,7 +43,7 @@ func TestNode(t *testing.T) {
 	writeVectors(t, vecPath)
 
 	cmd := exec.Command(node, "--test", "--test-reporter=spec",
-		filepath.Join("test", "codec.test.mjs"), filepath.Join("test", "worker.test.mjs"))
+		filepath.Join("test", "codec.test.mjs"), filepath.Join("test", "worker.test.mjs"), filepath.Join("test", "sign.test.mjs"))
 	cmd.Env = append(os.Environ(), "HAULOUT_WASM="+wasmPath, "HAULOUT_WASM_EXEC="+execPath, "HAULOUT_VECTORS="+vecPath)
 	out, err := cmd.CombinedOutput()
 	t.Logf("node --test:\n%s", out)
@@ -101,7 +104,7 @@ func writeVectors(t *testing.T, path string) {
 		}
 		cases = append(cases, v)
 	}
-	b, err := json.Marshal(map[string]any{"cases": cases})
+	b, err := json.Marshal(map[string]any{"cases": cases, "signing": signingVector(t)})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -125,4 +128,50 @@ func input(size, seed int) []byte {
 		b[i] = byte(x)
 	}
 	return b
+}
+
+// signing is what the native chain and bls packages make of storage
+// confirmations, for test/sign.test.mjs: the messages, four nodes'
+// signatures over the deletable one and their aggregate.
+type signing struct {
+	Epoch                int      `json:"epoch"`
+	BlobID               string   `json:"blobId"`
+	ObjectID             string   `json:"objectId"`
+	PermanentHex         string   `json:"permanentHex"`
+	DeletableHex         string   `json:"deletableHex"`
+	PublicKeys           []string `json:"publicKeys"`
+	Signatures           []string `json:"signatures"`
+	AggregateHex         string   `json:"aggregateHex"`
+	AggregateOfFirstHex  string   `json:"aggregateOfFirstHex"`
+	WrongKeyForSignature int      `json:"wrongKeyForSignature"`
+}
+
+func signingVector(t *testing.T) signing {
+	id, err := codec.ComputeBlobID([]byte("hello world"), 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	oid := chain.ObjectID{0xab, 0xcd}
+	perm := chain.StorageConfirmation{Epoch: 7, BlobID: id}.Bytes()
+	del := chain.StorageConfirmation{Epoch: 7, BlobID: id, Persistence: chain.PersistenceDeletable(oid)}.Bytes()
+	v := signing{Epoch: 7, BlobID: id.String(), ObjectID: oid.String(),
+		PermanentHex: hex.EncodeToString(perm), DeletableHex: hex.EncodeToString(del), WrongKeyForSignature: 1}
+	var sigs []bls.Signature
+	for i := range 4 {
+		k := chaintest.NodeKey(i)
+		s := k.Sign(del)
+		sigs = append(sigs, s)
+		v.PublicKeys = append(v.PublicKeys, k.PublicKey().String())
+		v.Signatures = append(v.Signatures, s.String())
+	}
+	agg, err := bls.Aggregate(sigs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	v.AggregateHex = hex.EncodeToString(agg[:])
+	if agg, err = bls.Aggregate(sigs[:3]); err != nil {
+		t.Fatal(err)
+	}
+	v.AggregateOfFirstHex = hex.EncodeToString(agg[:])
+	return v
 }

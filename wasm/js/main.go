@@ -51,6 +51,9 @@ func (a *api) object() js.Value {
 	o.Set("decode", a.method(codecop.OpDecode, a.decode))
 	o.Set("limits", a.method("limits", a.limits))
 	o.Set("setMemoryBudget", a.method("setMemoryBudget", a.setMemoryBudget))
+	o.Set("confirmationMessage", a.method("confirmationMessage", a.confirmationMessage))
+	o.Set("verifySignature", a.method("verifySignature", a.verifySignature))
+	o.Set("aggregateSignatures", a.method("aggregateSignatures", a.aggregateSignatures))
 	return o
 }
 

@@ -6,6 +6,7 @@
 //   worker -> page  {type: 'ready', apiVersion}
 //   page -> worker  {type: 'call', id, method, args}
 //                   method: blobId | computeMetadata | encode | decode | limits | setMemoryBudget
+//                           | confirmationMessage | verifySignature | aggregateSignatures
 //   worker -> page  {type: 'progress', id, op, phase, done, total}   (zero or more)
 //   worker -> page  {type: 'result', id, value}                      (byte arrays transferred)
 //   worker -> page  {type: 'error', id, error: {name, message, code}}
@@ -15,7 +16,10 @@
 // back as {type: 'error', id: 0}.
 'use strict';
 
-const METHODS = new Set(['blobId', 'computeMetadata', 'encode', 'decode', 'limits', 'setMemoryBudget']);
+const METHODS = new Set([
+	'blobId', 'computeMetadata', 'encode', 'decode', 'limits', 'setMemoryBudget',
+	'confirmationMessage', 'verifySignature', 'aggregateSignatures',
+]);
 let api = null; // globalThis.haulout once the module runs
 let stopped = null; // set when the Go program has exited
 

@@ -14,7 +14,9 @@ RUN go mod download
 # .git comes along on purpose: the toolchain stamps the source revision into
 # the binary, and `haulout version` prints it.
 COPY . .
-RUN CGO_ENABLED=0 go build -trimpath -ldflags='-s -w' -o /out/haulout ./cmd/haulout \
+# The web pages embed the codec built for browsers (GOOS=js), made here.
+RUN go generate ./web \
+ && CGO_ENABLED=0 go build -trimpath -ldflags='-s -w' -o /out/haulout ./cmd/haulout \
  && mkdir -p /out/data
 
 # distroless/static: CA certificates, tzdata and a non-root user, no shell.

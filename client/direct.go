@@ -17,6 +17,7 @@ import (
 	"github.com/haulout/haulout/chain"
 	"github.com/haulout/haulout/codec"
 	"github.com/haulout/haulout/nodeclient"
+	"github.com/haulout/haulout/walrusapi"
 )
 
 // Direct stores blobs without a publisher: it encodes each blob here,
@@ -125,11 +126,12 @@ func (d *Direct) StoreBlob(ctx context.Context, data []byte, opts StoreOptions) 
 		return nil, fmt.Errorf("blob %s is marked invalid on the ledger", id)
 	}
 	if !opts.Force {
-		if ac, err := d.alreadyCertified(ctx, id, st, end, deletable, sys.Epoch); err != nil || ac != nil {
-			if err != nil {
-				return nil, err
-			}
-			return resultOf(&StoreResult{AlreadyCertified: ac})
+		by, err := chain.FindCertified(ctx, d.Ledger.BlobObjects, id, st, end, deletable, sys.Epoch)
+		if err != nil {
+			return nil, err
+		}
+		if by != nil {
+			return resultOf(&StoreResult{AlreadyCertified: walrusapi.AlreadyCertifiedOf(id, by)})
 		}
 	}
 	encoded, err := chain.EncodedBlobLength(uint64(len(data)), committee.NShards)
@@ -147,9 +149,7 @@ func (d *Direct) StoreBlob(ctx context.Context, data []byte, opts StoreOptions) 
 	if err != nil {
 		return nil, err
 	}
-	nc := &NewlyCreated{ResourceOperation: json.RawMessage(fmt.Sprintf(
-		`{"registerFromScratch":{"encodedLength":%d,"epochsAhead":%d}}`, rec.EncodedSize, epochs))}
-	nc.BlobObject = BlobObjectOf(rec)
+	nc := &NewlyCreated{BlobObject: BlobObjectOf(rec), ResourceOperation: walrusapi.RegisterFromScratchOp(rec.EncodedSize, epochs)}
 	return resultOf(&StoreResult{NewlyCreated: nc})
 }
 
@@ -161,35 +161,6 @@ func resultOf(r *StoreResult) (*StoreResult, error) {
 	}
 	r.Raw = raw
 	return r, nil
-}
-
-// alreadyCertified finds what stores blob id until end already, as a
-// publisher does without force: a certified permanent blob, or for a
-// deletable store a live certified deletable object.
-func (d *Direct) alreadyCertified(ctx context.Context, id codec.BlobID, st chain.BlobStatus, end chain.Epoch, deletable bool, now chain.Epoch) (*AlreadyCertified, error) {
-	if st.Kind == chain.StatusPermanent && st.IsCertified && st.EndEpoch >= end {
-		ev := st.StatusEvent
-		return &AlreadyCertified{BlobID: id, Event: &ev, EndEpoch: st.EndEpoch}, nil
-	}
-	if !deletable || st.DeletableCounts.Certified == 0 {
-		return nil, nil
-	}
-	objs, err := d.Ledger.BlobObjects(ctx, id)
-	if err != nil {
-		return nil, err
-	}
-	var best *chain.BlobRecord
-	for i := range objs {
-		o := &objs[i]
-		if o.Deletable && o.Certified() && o.Live(now) && o.EndEpoch >= end && (best == nil || o.EndEpoch > best.EndEpoch) {
-			best = o
-		}
-	}
-	if best == nil {
-		return nil, nil
-	}
-	obj := best.ObjectID
-	return &AlreadyCertified{BlobID: id, Object: &obj, EndEpoch: best.EndEpoch}, nil
 }
 
 // confirmation is one node's checked answer.

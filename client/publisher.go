@@ -2,7 +2,6 @@ package client
 
 import (
 	"context"
-	"crypto/sha256"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -15,6 +14,7 @@ import (
 
 	"github.com/haulout/haulout/chain"
 	"github.com/haulout/haulout/codec"
+	"github.com/haulout/haulout/walrusapi"
 )
 
 // Publisher is a publisher's HTTP API at URL.
@@ -94,52 +94,20 @@ type StoreResult struct {
 	JobID string `json:"-"`
 }
 
-// NewlyCreated is a store that made a new Blob object.
-type NewlyCreated struct {
-	BlobObject        BlobObject      `json:"blobObject"`
-	ResourceOperation json.RawMessage `json:"resourceOperation,omitempty"`
-	// Cost is in FROST, storage only.
-	Cost             uint64          `json:"cost"`
-	SharedBlobObject *chain.ObjectID `json:"sharedBlobObject,omitempty"`
-}
-
-// BlobObject is Walrus's Blob object as the publisher reports it.
-type BlobObject struct {
-	ID              chain.ObjectID `json:"id"`
-	RegisteredEpoch chain.Epoch    `json:"registeredEpoch"`
-	BlobID          codec.BlobID   `json:"blobId"`
-	Size            uint64         `json:"size"`
-	EncodingType    string         `json:"encodingType"`
-	CertifiedEpoch  *chain.Epoch   `json:"certifiedEpoch"`
-	Storage         struct {
-		ID          chain.ObjectID `json:"id"`
-		StartEpoch  chain.Epoch    `json:"startEpoch"`
-		EndEpoch    chain.Epoch    `json:"endEpoch"`
-		StorageSize uint64         `json:"storageSize"`
-	} `json:"storage"`
-	Deletable bool `json:"deletable"`
-}
+// The variants of a StoreResult, shared with haulout's publisher.
+type (
+	// NewlyCreated is a store that made a new Blob object.
+	NewlyCreated = walrusapi.NewlyCreated
+	// BlobObject is Walrus's Blob object as the publisher reports it.
+	BlobObject = walrusapi.BlobObject
+	// AlreadyCertified is a store that found the blob certified long enough.
+	AlreadyCertified = walrusapi.AlreadyCertified
+)
 
 // BlobObjectOf is rec in the shape publishers report Blob objects. The
 // storage resource's ID is derived from the object's as haulout's publisher
 // derives it (the local ledger keeps no separate Storage objects).
-func BlobObjectOf(rec chain.BlobRecord) BlobObject {
-	bo := BlobObject{
-		ID: rec.ObjectID, RegisteredEpoch: rec.RegisteredEpoch, BlobID: rec.BlobID, Size: rec.UnencodedSize,
-		EncodingType: rec.EncodingType.String(), CertifiedEpoch: rec.CertifiedEpoch, Deletable: rec.Deletable,
-	}
-	bo.Storage.ID = chain.ObjectID(sha256.Sum256(append([]byte("haulout storage resource "), rec.ObjectID[:]...)))
-	bo.Storage.StartEpoch, bo.Storage.EndEpoch, bo.Storage.StorageSize = rec.RegisteredEpoch, rec.EndEpoch, rec.EncodedSize
-	return bo
-}
-
-// AlreadyCertified is a store that found the blob certified long enough.
-type AlreadyCertified struct {
-	BlobID   codec.BlobID    `json:"blobId"`
-	Event    *chain.EventID  `json:"event,omitempty"`
-	Object   *chain.ObjectID `json:"object,omitempty"`
-	EndEpoch chain.Epoch     `json:"endEpoch"`
-}
+func BlobObjectOf(rec chain.BlobRecord) BlobObject { return walrusapi.BlobObjectOf(rec) }
 
 // BlobID is the stored blob's ID, whichever the variant.
 func (r *StoreResult) BlobID() codec.BlobID {

@@ -43,6 +43,43 @@ func freePort(t *testing.T) string {
 	return ln.Addr().String()
 }
 
+// servicePorts returns a picker of ports for the publisher, aggregator and
+// ledger of the devnet in dir: each distinct, and none that dir's
+// devnet.json already gives a node (free while the devnet is stopped, so the
+// system may hand one out for a restart). A new devnet avoids the picked
+// ones itself.
+func servicePorts(t *testing.T, dir string) func() string {
+	t.Helper()
+	used := map[string]bool{}
+	if _, err := os.Stat(filepath.Join(dir, stateFile)); err == nil {
+		st, err := LoadOrCreate(dir, 0, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, a := range allAddrs(st) {
+			used[a] = true
+		}
+	}
+	return func() string {
+		for {
+			if p := freePort(t); !used[p] {
+				used[p] = true
+				return p
+			}
+		}
+	}
+}
+
+// randomBytes returns n bytes from rng: test blobs that are the same from
+// run to run and do not compress.
+func randomBytes(rng *rand.Rand, n int) []byte {
+	b := make([]byte, n)
+	for i := range b {
+		b[i] = byte(rng.Uint32())
+	}
+	return b
+}
+
 // syncBuffer is a buffer that the child's output goroutine writes while the
 // test reads it.
 type syncBuffer struct {
@@ -80,8 +117,8 @@ func startDevnet(t *testing.T, bin, dir string) *devnetProc {
 // shape of a new devnet, the epoch duration) and waits until it runs.
 func startDevnetArgs(t *testing.T, bin, dir string, extra ...string) *devnetProc {
 	t.Helper()
-	d := &devnetProc{out: &syncBuffer{}, pub: freePort(t), agg: freePort(t), dir: dir, stopped: make(chan error, 1)}
-	d.ledger = freePort(t)
+	port := servicePorts(t, dir)
+	d := &devnetProc{out: &syncBuffer{}, pub: port(), agg: port(), ledger: port(), dir: dir, stopped: make(chan error, 1)}
 	args := append([]string{"devnet", "--dir", dir, "--publisher-addr", d.pub, "--aggregator-addr", d.agg,
 		"--ledger-addr", d.ledger}, extra...)
 	d.cmd = exec.Command(bin, args...)
@@ -182,13 +219,7 @@ func TestDevnetEndToEnd(t *testing.T) {
 	bin := buildHaulout(t)
 	dir := filepath.Join(t.TempDir(), "devnet")
 	rng := rand.New(rand.NewPCG(1, 1))
-	blob := func(n int) []byte {
-		b := make([]byte, n)
-		for i := range b {
-			b[i] = byte(rng.Uint32())
-		}
-		return b
-	}
+	blob := func(n int) []byte { return randomBytes(rng, n) }
 
 	d := startDevnet(t, bin, dir)
 	a, b := blob(100_000), blob(1)

@@ -84,13 +84,7 @@ func (e *e2e) stop() {
 	}
 }
 
-func (e *e2e) blob(n int) []byte {
-	b := make([]byte, n)
-	for i := range b {
-		b[i] = byte(e.rng.Uint32())
-	}
-	return b
-}
+func (e *e2e) blob(n int) []byte { return randomBytes(e.rng, n) }
 
 func (e *e2e) file(data []byte) string {
 	e.t.Helper()

@@ -26,10 +26,7 @@ func TestQuiltEndToEnd(t *testing.T) {
 	defer d.stop(t)
 
 	rng := rand.New(rand.NewPCG(9, 9))
-	big := make([]byte, 300_000)
-	for i := range big {
-		big[i] = byte(rng.Uint32())
-	}
+	big := randomBytes(rng, 300_000)
 	files := map[string][]byte{"index.html": []byte("<p>hello</p>"), "big.bin": big, "notes.txt": []byte("notes\n")}
 	src := t.TempDir()
 	for name, data := range files {

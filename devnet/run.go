@@ -94,7 +94,7 @@ func Run(ctx context.Context, cfg Config) error {
 	if _, err := os.Stat(filepath.Join(cfg.Dir, stateFile)); errors.Is(err, os.ErrNotExist) {
 		nodes, shards = orDefault(nodes, 7), orDefault(shards, 1000)
 	}
-	st, err := LoadOrCreate(cfg.Dir, nodes, shards)
+	st, err := LoadOrCreate(cfg.Dir, nodes, shards, cfg.PublisherAddr, cfg.AggregatorAddr, cfg.LedgerAddr)
 	if err != nil {
 		return err
 	}

@@ -137,7 +137,8 @@ func TestSiteInBrowser(t *testing.T) {
 	ctx := browsertest.New(t)
 	bin := buildHaulout(t)
 	dir := filepath.Join(t.TempDir(), "devnet")
-	ledger, d := startSiteDevnet(t, bin, dir)
+	d := startDevnet(t, bin, dir)
+	ledger := "http://" + d.ledger
 	defer d.stop(t)
 	siteDir := filepath.Join(t.TempDir(), "site")
 	copyDir(t, filepath.Join("..", "site", "testdata", "demo-site"), siteDir)
@@ -247,50 +248,6 @@ func TestSiteInBrowser(t *testing.T) {
 	if err != nil || !strings.Contains(string(info), "/news.html") || strings.Contains(string(info), "/images/wave.svg") {
 		t.Errorf("site info: %v\n%s", err, info)
 	}
-}
-
-// startSiteDevnet makes the devnet's state first, then picks the
-// publisher's and aggregator's ports among those its services do not use,
-// so that no two services get the same port.
-func startSiteDevnet(t *testing.T, bin, dir string) (string, *devnetProc) {
-	t.Helper()
-	st, err := LoadOrCreate(dir, 4, 40)
-	if err != nil {
-		t.Fatal(err)
-	}
-	used := map[string]bool{st.Ledger: true}
-	for _, n := range st.Nodes {
-		used[n.Listen], used[n.Metrics] = true, true
-	}
-	port := func() string {
-		for {
-			if p := freePort(t); !used[p] {
-				used[p] = true
-				return p
-			}
-		}
-	}
-	ledger := port()
-	d := &devnetProc{out: &syncBuffer{}, pub: port(), agg: port(), dir: dir, stopped: make(chan error, 1)}
-	d.cmd = exec.Command(bin, "devnet", "--dir", dir, "--publisher-addr", d.pub, "--aggregator-addr", d.agg, "--ledger-addr", ledger)
-	d.cmd.Stdout, d.cmd.Stderr = d.out, d.out
-	if err := d.cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	go func() { d.stopped <- d.cmd.Wait() }()
-	deadline := time.Now().Add(90 * time.Second)
-	for !strings.Contains(d.out.String(), "is running") {
-		select {
-		case err := <-d.stopped:
-			t.Fatalf("devnet exited: %v\n%s%s", err, d.out, tails(filepath.Join(dir, "logs")))
-		case <-time.After(200 * time.Millisecond):
-		}
-		if time.Now().After(deadline) {
-			d.stop(t)
-			t.Fatalf("devnet did not start\n%s", d.out)
-		}
-	}
-	return "http://" + ledger, d
 }
 
 func readFile(t *testing.T, p string) string {

@@ -49,7 +49,12 @@ func (n NodeState) URL() string { return "http://" + n.Listen }
 // LoadOrCreate reads the devnet in dir, or creates one with nodes nodes and
 // shards shards. A directory that holds a devnet of another shape is an
 // error rather than a silent change.
-func LoadOrCreate(dir string, nodes, shards int) (*State, error) {
+//
+// reserved are the addresses the devnet's other services (publisher,
+// aggregator, ledger) are given: a new devnet picks its ports among the
+// others, and a recorded node port that is one of them is an error (the
+// node's address is in the genesis committee and cannot move).
+func LoadOrCreate(dir string, nodes, shards int, reserved ...string) (*State, error) {
 	b, err := os.ReadFile(filepath.Join(dir, stateFile))
 	if err == nil {
 		var st State
@@ -63,6 +68,16 @@ func LoadOrCreate(dir string, nodes, shards int) (*State, error) {
 			return nil, fmt.Errorf("%s holds a devnet of %d nodes and %d shards, not %d and %d: use another --dir, or remove it to start afresh",
 				dir, len(st.Nodes), st.Shards, nodes, shards)
 		}
+		for _, n := range st.Nodes {
+			for _, a := range []string{n.Listen, n.Metrics} {
+				for _, r := range reserved {
+					if r != "" && sameLoopbackPort(a, r) {
+						return nil, fmt.Errorf("%s: address %s is %s's (recorded in %s), so it cannot serve another service too: choose another address for it",
+							dir, r, n.Name, stateFile)
+					}
+				}
+			}
+		}
 		return &st, nil
 	}
 	if !errors.Is(err, os.ErrNotExist) {
@@ -71,12 +86,12 @@ func LoadOrCreate(dir string, nodes, shards int) (*State, error) {
 	if nodes < 1 || shards < nodes {
 		return nil, fmt.Errorf("need at least one node and at least as many shards as nodes (got %d nodes, %d shards)", nodes, shards)
 	}
-	return create(dir, nodes, shards)
+	return create(dir, nodes, shards, reserved)
 }
 
-func create(dir string, nodes, shards int) (*State, error) {
+func create(dir string, nodes, shards int, reserved []string) (*State, error) {
 	st := &State{Version: stateFormat, Shards: shards}
-	addrs, err := freeAddrs(1 + 2*nodes)
+	addrs, err := freeAddrs(1+2*nodes, reserved)
 	if err != nil {
 		return nil, err
 	}
@@ -126,24 +141,72 @@ func create(dir string, nodes, shards int) (*State, error) {
 	return st, os.Rename(tmp, filepath.Join(dir, stateFile))
 }
 
-// freeAddrs returns n loopback addresses whose ports were free just now.
-func freeAddrs(n int) ([]string, error) {
+// listenLoopback listens on a port of the system's choice; a variable so
+// that tests can make it hand out ports that are taken.
+var listenLoopback = func() (net.Listener, error) { return net.Listen("tcp", "127.0.0.1:0") }
+
+// freeAddrs returns n loopback addresses whose ports were free just now,
+// none of them the port of an address in avoid nor of another one returned:
+// a port the system hands out may be one that a caller has picked the same
+// way and not yet bound (the devnet tests pick the publisher's so).
+func freeAddrs(n int, avoid []string) ([]string, error) {
 	var lns []net.Listener
 	defer func() {
 		for _, ln := range lns {
 			ln.Close()
 		}
 	}()
-	out := make([]string, n)
-	for i := range out {
-		ln, err := net.Listen("tcp", "127.0.0.1:0")
+	taken := map[string]bool{}
+	for _, a := range avoid {
+		if _, port, err := net.SplitHostPort(a); err == nil {
+			taken[port] = true
+		}
+	}
+	out := make([]string, 0, n)
+	// Bounded: a system that keeps handing out taken ports is an error,
+	// not a hang.
+	for tries := 0; len(out) < n; tries++ {
+		if tries >= 10*n+100 {
+			return nil, fmt.Errorf("no free loopback port after %d tries", tries)
+		}
+		ln, err := listenLoopback()
 		if err != nil {
 			return nil, err
 		}
+		// Kept open until all are picked, so the system does not hand the
+		// same port out twice; a skipped one too.
 		lns = append(lns, ln)
-		out[i] = ln.Addr().String()
+		addr := ln.Addr().String()
+		_, port, err := net.SplitHostPort(addr)
+		if err != nil {
+			return nil, err
+		}
+		if taken[port] {
+			continue
+		}
+		taken[port] = true
+		out = append(out, addr)
 	}
 	return out, nil
+}
+
+// sameLoopbackPort reports whether addresses a and b, one of them a
+// devnet's loopback address, would listen on the same port: the same port
+// on a loopback, unspecified or unnamed host.
+func sameLoopbackPort(a, b string) bool {
+	ha, pa, err1 := net.SplitHostPort(a)
+	hb, pb, err2 := net.SplitHostPort(b)
+	if err1 != nil || err2 != nil || pa != pb {
+		return false
+	}
+	local := func(h string) bool {
+		if h == "" || h == "localhost" {
+			return true
+		}
+		ip := net.ParseIP(h)
+		return ip != nil && (ip.IsLoopback() || ip.IsUnspecified())
+	}
+	return local(ha) && local(hb)
 }
 
 // ReadKeySeed reads a node's key seed file (hex).

@@ -154,7 +154,9 @@ type Config struct {
 	MaxActiveJobs int
 	// EncodeMemory bounds the memory that encodings hold at once, estimated
 	// per blob as its slivers and leaf hashes; an encoding larger than the
-	// whole budget runs alone (default DefaultEncodeMemory).
+	// whole budget runs alone (default DefaultEncodeMemory). What a job
+	// no longer holds is given back early: the leaf hashes once encoded,
+	// the served nodes' slivers once certified.
 	EncodeMemory int64
 	// StreamThreshold: blobs larger than this (not quilts) are encoded
 	// from their spool file in passes into a sliver file beside it

@@ -160,6 +160,11 @@ func (d *delivery) run(ctx context.Context, rec chain.BlobRecord, certified func
 	defer wg.Wait()
 	sctx, stop := context.WithCancel(ctx)
 	defer stop()
+	// finished: the senders whose final event came.
+	finished := make([]bool, len(d.senders))
+	if d.certified.Load() {
+		d.keepUnfinished(finished)
+	}
 	for _, s := range d.senders {
 		wg.Go(func() { d.send(sctx, s) })
 	}
@@ -209,6 +214,8 @@ func (d *delivery) run(ctx context.Context, rec chain.BlobRecord, certified func
 		s := d.senders[ev.idx]
 		if ev.final {
 			pending--
+			finished[ev.idx] = true
+			d.enc.drop(s.refs())
 		}
 		switch {
 		case ev.state == jobs.NodeConfirmed && d.certified.Load():
@@ -252,6 +259,7 @@ func (d *delivery) run(ctx context.Context, rec chain.BlobRecord, certified func
 			if err := certified(rec2, cert, confirmed); err != nil {
 				return err
 			}
+			d.keepUnfinished(finished)
 			start = time.Now()
 			continue
 		}
@@ -264,6 +272,30 @@ func (d *delivery) run(ctx context.Context, rec chain.BlobRecord, certified func
 		return nil
 	}
 	return fmt.Errorf("%w: %d of %d shards confirmed", errNoQuorum, confirmed, need)
+}
+
+// keepUnfinished keeps in memory only the slivers of the senders not
+// finished: once the blob is certified, only slow nodes still need theirs.
+func (d *delivery) keepUnfinished(finished []bool) {
+	var keep [][]sliverRef
+	for i, s := range d.senders {
+		if !finished[i] {
+			keep = append(keep, s.refs())
+		}
+	}
+	d.enc.keepOnly(keep)
+	if n := d.enc.retainedBytes(); n > 0 {
+		d.t.log.Debug("certified: keeping the slivers of the nodes still served", "nodes", len(keep), "bytes", n)
+	}
+}
+
+// refs lists all the sender's slivers.
+func (s *sender) refs() []sliverRef {
+	var out []sliverRef
+	for _, b := range s.batches {
+		out = append(out, b...)
+	}
+	return out
 }
 
 // verify checks one confirmation's signature under its node's key.

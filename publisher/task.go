@@ -15,6 +15,7 @@ import (
 	"github.com/haulout/haulout/codec"
 	"github.com/haulout/haulout/internal/apierr"
 	"github.com/haulout/haulout/publisher/jobs"
+	"github.com/haulout/haulout/walrusapi"
 )
 
 // errRegistrationGone: the Blob object a job registered expired or was
@@ -310,7 +311,8 @@ func unfinished(c chain.Committee, prior map[string]jobs.NodeProgress) bool {
 // encoder into a sliver file, any other mapped and in memory, within the
 // memory budget. For a quilt it also reads the quilt's index. release gives
 // the memory (or the sliver file) back once the slivers are no longer
-// needed.
+// needed; an encoding in memory gives back what it no longer holds before
+// that (see encoded).
 func (t *task) encode(ctx context.Context, code codec.Config, j jobs.Job) (*encoded, func(), error) {
 	p := t.p
 	if uint64(j.Size) > code.MaxBlobSize() {
@@ -358,7 +360,17 @@ func (t *task) encode(ctx context.Context, code codec.Config, j jobs.Job) (*enco
 		}
 	}
 	p.metrics.stepDuration.WithLabelValues("encode").Observe(time.Since(start).Seconds())
-	return &encoded{Metadata: enc.Metadata, mem: enc}, release, nil
+	e := &encoded{Metadata: enc.Metadata, p: p, mem: enc, held: held}
+	for _, sls := range [][]codec.Sliver{enc.Primary, enc.Secondary} {
+		for i := range sls {
+			e.full += int64(len(sls[i].Data))
+		}
+	}
+	// The estimate's leaf hashes (and a read blob) are garbage now.
+	e.mu.Lock()
+	e.settle()
+	e.mu.Unlock()
+	return e, e.close, nil
 }
 
 // register returns the job's Blob object: the one it recorded, or a new
@@ -404,12 +416,14 @@ func (t *task) register(ctx context.Context, enc *encoded) (rec chain.BlobRecord
 		return rec, false, fmt.Errorf("%w: blob %s (event %s:%d)", errMarkedInvalid, id, st.Event.TxDigest, st.Event.EventSeq)
 	}
 	if !j.Options.Force {
-		ac, err := t.findCertified(ctx, id, st, end, deletable, sys.Epoch)
+		// As Walrus's publisher: a blob stored long enough already is
+		// answered with what stores it.
+		by, err := chain.FindCertified(ctx, p.cfg.Ledger.BlobObjects, id, st, end, deletable, sys.Epoch)
 		if err != nil {
-			return rec, false, err
+			return rec, false, fmt.Errorf("ledger: %w", err)
 		}
-		if ac != nil {
-			return rec, true, t.answerAlreadyCertified(ctx, ac)
+		if by != nil {
+			return rec, true, t.answerAlreadyCertified(ctx, walrusapi.AlreadyCertifiedOf(id, by))
 		}
 	}
 	encoded, err := chain.EncodedBlobLength(uint64(j.Size), sys.NShards)
@@ -446,40 +460,9 @@ func jobEvent(e chain.EventID) jobs.Event {
 	return jobs.Event{TxDigest: e.TxDigest.String(), EventSeq: e.EventSeq}
 }
 
-// findCertified looks, given the blob's status st, for what already
-// stores the blob until end: a certified permanent blob (answered with its
-// status event) or, for a deletable upload, a live certified deletable Blob
-// object (answered with the object), as Walrus's publisher does without
-// force.
-func (t *task) findCertified(ctx context.Context, id codec.BlobID, st chain.BlobStatus, end chain.Epoch, deletable bool, now chain.Epoch) (*alreadyCertified, error) {
-	if st.Kind == chain.StatusPermanent && st.IsCertified && st.EndEpoch >= end {
-		ev := st.StatusEvent
-		return &alreadyCertified{BlobID: id, Event: &ev, EndEpoch: st.EndEpoch}, nil
-	}
-	if !deletable || st.DeletableCounts.Certified == 0 {
-		return nil, nil
-	}
-	objs, err := t.p.cfg.Ledger.BlobObjects(ctx, id)
-	if err != nil {
-		return nil, fmt.Errorf("ledger: blob objects: %w", err)
-	}
-	var best *chain.BlobRecord
-	for i := range objs {
-		o := &objs[i]
-		if o.Deletable && o.Certified() && o.Live(now) && o.EndEpoch >= end && (best == nil || o.EndEpoch > best.EndEpoch) {
-			best = o
-		}
-	}
-	if best == nil {
-		return nil, nil
-	}
-	obj := best.ObjectID
-	return &alreadyCertified{BlobID: id, Object: &obj, EndEpoch: best.EndEpoch}, nil
-}
-
 // answerAlreadyCertified finishes a job whose blob is stored already.
-func (t *task) answerAlreadyCertified(ctx context.Context, ac *alreadyCertified) error {
-	body, err := t.resultBody(blobStoreResult{AlreadyCertified: ac}, ac.BlobID)
+func (t *task) answerAlreadyCertified(ctx context.Context, ac *walrusapi.AlreadyCertified) error {
+	body, err := t.resultBody(walrusapi.BlobStoreResult{AlreadyCertified: ac}, ac.BlobID)
 	if err != nil {
 		return err
 	}
@@ -560,7 +543,7 @@ func (t *task) certified(ctx context.Context, rec chain.BlobRecord, cert chain.C
 
 // resultBody is the JSON answer: the BlobStoreResult, or for a quilt the
 // QuiltStoreResult with its patches.
-func (t *task) resultBody(res blobStoreResult, id codec.BlobID) (json.RawMessage, error) {
+func (t *task) resultBody(res walrusapi.BlobStoreResult, id codec.BlobID) (json.RawMessage, error) {
 	if !isQuilt(t.snapshot().Options) {
 		return marshalAnswer(res)
 	}

@@ -105,8 +105,14 @@ func (cfg *siteConfig) network() *site.HTTPNetwork {
 	}
 }
 
+// deployOptions are the options of deploying dir; --epochs max (as in a
+// config file that serves every command) is the ledger's limit.
+func (cfg *siteConfig) deployOptions(dir string) site.DeployOptions {
+	return site.DeployOptions{Dir: dir, WSResources: cfg.WSResources, Epochs: cfg.Epochs.n, MaxEpochs: cfg.Epochs.max}
+}
+
 func (cfg *siteConfig) deploy(ctx context.Context, c *cli, dir string) error {
-	opts := site.DeployOptions{Dir: dir, WSResources: cfg.WSResources, Epochs: cfg.Epochs.n, MaxEpochs: cfg.Epochs.max}
+	opts := cfg.deployOptions(dir)
 	if cfg.SiteID != "" {
 		id, err := site.ParseSiteID(cfg.SiteID)
 		if err != nil {

@@ -13,8 +13,11 @@ import (
 	"net/http"
 	"os"
 	"slices"
+	"time"
 
+	"github.com/haulout/haulout/chain"
 	"github.com/haulout/haulout/client"
+	"github.com/haulout/haulout/codec"
 	"github.com/haulout/haulout/wasm/plugin"
 )
 
@@ -39,12 +42,27 @@ or aesgcm plugins of wasm/plugins, built with 'make wasm'); the plugin's
 attributes are set on the Blob object, through the ledger, so that
 'haulout read --plugin' can check and undo the transform.
 
+How long: --epochs N (or max, as many as the ledger allows; default 1),
+--end-epoch N (stored until epoch N, exclusive) or --earliest-expiry-time
+TIME (stored until at least TIME, RFC 3339 or Unix seconds, rounded up to
+the end of an epoch), only one of them. The publisher takes a number of
+epochs, so the last two are turned into one from the ledger's current
+epoch, its start and the epoch duration.
+
+--dry-run stores nothing: it encodes each file here, for the ledger's
+committee, and prints its blob ID, sizes and cost (none: the local ledger
+charges nothing). It always encodes anew, as with --force.
+
 A progress bar shows on standard error when it is a terminal. With --json the
 output is Walrus's: an array of {"blobStoreResult": ..., "path": ...}, a
-failed file as the "error" variant. The exit status is 1 if any file failed.
+failed file as the "error" variant (with --dry-run, Walrus's array of
+{"path", "blobId", "unencodedSize", "encodedSize", "storageCost",
+"encodingType"}). The exit status is 1 if any file failed.
 
 Example:
   haulout store --epochs 5 photo.jpg notes.txt
+  haulout store --earliest-expiry-time 2027-01-01T00:00:00Z report.pdf
+  haulout store --dry-run --json photo.jpg
   tar c dir | haulout store --json -
   haulout store --plugin bin/wasm/plugins/gzip.wasm --plugin-arg level=9 log.txt`,
 		new: newStoreConfig,
@@ -53,7 +71,8 @@ Example:
 
 // storeConfig is the configuration of `haulout store`.
 type storeConfig struct {
-	Epochs       epochsValue
+	Lifetime     lifetimeFlags
+	DryRun       bool
 	Permanent    bool
 	Deletable    bool
 	Force        bool
@@ -69,8 +88,9 @@ type storeConfig struct {
 }
 
 func newStoreConfig(fs *flag.FlagSet) runner {
-	cfg := &storeConfig{Epochs: epochsValue{n: 1}}
-	fs.Var(&cfg.Epochs, "epochs", "store for `N` epochs from now, or max")
+	cfg := &storeConfig{}
+	cfg.Lifetime.register(fs, 1)
+	fs.BoolVar(&cfg.DryRun, "dry-run", false, "encode here and print the blob ID, sizes and cost; store nothing")
 	fs.BoolVar(&cfg.Permanent, "permanent", false, "store a permanent blob (default: deletable)")
 	fs.BoolVar(&cfg.Deletable, "deletable", false, "Walrus's deprecated no-op: blobs are deletable by default")
 	fs.BoolVar(&cfg.Force, "force", false, "store even if the blob is already certified long enough")
@@ -105,6 +125,10 @@ func (cfg *storeConfig) run(ctx context.Context, c *cli, args []string) error {
 	if slices.Contains(args, "-") && len(args) > 1 {
 		return usagef("- (standard input) must be the only FILE")
 	}
+	lifetime, err := cfg.Lifetime.chosen()
+	if err != nil {
+		return err
+	}
 	ctx, stop := signalContext(ctx)
 	defer stop()
 	pl, err := cfg.Plugin.load(ctx)
@@ -117,17 +141,26 @@ func (cfg *storeConfig) run(ctx context.Context, c *cli, args []string) error {
 	ledger := newLedger(cfg.Ledger)
 	// Resumable: a haulout publisher that restarts mid-upload finishes the
 	// job, and the command follows it there (Walrus's ignores it).
-	opts := client.StoreOptions{Epochs: cfg.Epochs.n, Permanent: cfg.Permanent, Deletable: cfg.Deletable,
+	opts := client.StoreOptions{Permanent: cfg.Permanent, Deletable: cfg.Deletable,
 		Force: cfg.Force, Share: cfg.Share, SendObjectTo: cfg.SendObjectTo, Resumable: !cfg.Direct}
-	if cfg.Epochs.max {
-		sys, err := ledger.SystemInfo(ctx)
-		if err != nil {
-			return fmt.Errorf("--epochs max: %w", err)
+	var info *client.Info
+	if needs := cfg.Lifetime.needsLedger(lifetime); needs || cfg.DryRun {
+		why := "--dry-run"
+		if needs {
+			why = "--" + lifetime
 		}
-		opts.Epochs = sys.MaxEpochsAhead
+		if info, err = ledger.Info(ctx); err != nil {
+			return fmt.Errorf("%s needs the ledger's epoch and committee: %w", why, err)
+		}
+	}
+	if opts.Epochs, err = cfg.Lifetime.epochsAhead(lifetime, info, time.Now()); err != nil {
+		return err
 	}
 	s := &storer{cfg: cfg, c: c, opts: opts, plugin: pl, ledger: ledger,
 		pub: &client.Publisher{URL: cfg.Publisher, Token: cfg.Token}}
+	if cfg.DryRun {
+		return s.dryRun(ctx, args, info)
+	}
 	var outputs []storeOutput
 	failed := 0
 	for _, path := range args {
@@ -158,6 +191,85 @@ func (cfg *storeConfig) run(ctx context.Context, c *cli, args []string) error {
 		return fmt.Errorf("%d of %d files not stored", failed, len(args))
 	}
 	return nil
+}
+
+// dryRunOutput is Walrus's JSON output of `store --dry-run`, one per file.
+type dryRunOutput struct {
+	Path          string       `json:"path"`
+	BlobID        codec.BlobID `json:"blobId"`
+	UnencodedSize uint64       `json:"unencodedSize"`
+	EncodedSize   uint64       `json:"encodedSize"`
+	// StorageCost is in FROST: zero, the local ledger has no prices.
+	StorageCost  uint64 `json:"storageCost"`
+	EncodingType string `json:"encodingType"`
+}
+
+// dryRun encodes each file (through the plugin, if any) for the ledger's
+// committee and prints what storing it would make, storing nothing. The
+// file is read whole, as `haulout blob-id` does.
+func (s *storer) dryRun(ctx context.Context, args []string, info *client.Info) error {
+	code, err := codec.NewConfig(int(info.NShards))
+	if err != nil {
+		return fmt.Errorf("committee of %d shards: %w", info.NShards, err)
+	}
+	outputs := []dryRunOutput{}
+	failed := 0
+	for _, path := range args {
+		out, err := s.dryRunOne(ctx, code, info.NShards, path)
+		if err != nil {
+			if ctx.Err() != nil {
+				return err
+			}
+			failed++
+			fmt.Fprintf(s.c.stderr, "haulout: store --dry-run: %s: %v\n", path, err)
+			continue
+		}
+		if s.cfg.JSON {
+			outputs = append(outputs, out)
+			continue
+		}
+		w := s.c.stdout
+		fmt.Fprintf(w, "Dry run of %s: nothing stored.\n", path)
+		fmt.Fprintf(w, "  Blob ID:                   %s\n", out.BlobID)
+		fmt.Fprintf(w, "  Encoding type:             %s\n", out.EncodingType)
+		fmt.Fprintf(w, "  Size:                      %d bytes (encoded %d, with the metadata every shard keeps)\n", out.UnencodedSize, out.EncodedSize)
+		fmt.Fprintf(w, "  Epochs:                    %d (until epoch %d, exclusive)\n", s.opts.Epochs, info.Epoch+chain.Epoch(s.opts.Epochs))
+		fmt.Fprintf(w, "  Cost:                      %d FROST (the ledger charges nothing)\n", out.StorageCost)
+	}
+	if s.cfg.JSON {
+		if err := writeJSON(s.c.stdout, outputs); err != nil {
+			return err
+		}
+	}
+	if failed > 0 {
+		return fmt.Errorf("%d of %d files not encoded", failed, len(args))
+	}
+	return nil
+}
+
+func (s *storer) dryRunOne(ctx context.Context, code codec.Config, nShards uint16, path string) (dryRunOutput, error) {
+	data, err := readInput(path, s.c.stdin)
+	if err != nil {
+		return dryRunOutput{}, err
+	}
+	if s.plugin != nil {
+		if data, _, err = s.plugin.Run(ctx, plugin.Forward, s.cfg.Plugin.Args, bytes.NewReader(data)); err != nil {
+			return dryRunOutput{}, err
+		}
+	}
+	if uint64(len(data)) > code.MaxBlobSize() {
+		return dryRunOutput{}, fmt.Errorf("%w: %d bytes, at most %d on %d shards", codec.ErrBlobTooLarge, len(data), code.MaxBlobSize(), nShards)
+	}
+	md, err := code.ComputeMetadata(data)
+	if err != nil {
+		return dryRunOutput{}, fmt.Errorf("encode: %w", err)
+	}
+	encoded, err := chain.EncodedBlobLength(uint64(len(data)), nShards)
+	if err != nil {
+		return dryRunOutput{}, err
+	}
+	return dryRunOutput{Path: path, BlobID: md.ID, UnencodedSize: uint64(len(data)), EncodedSize: encoded,
+		EncodingType: chain.EncodingRS2.String()}, nil
 }
 
 // errorVariant is Walrus's per-blob "error" variant of BlobStoreResult.

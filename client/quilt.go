@@ -12,6 +12,7 @@ import (
 	"strings"
 
 	"github.com/haulout/haulout/codec"
+	"github.com/haulout/haulout/walrusapi"
 )
 
 // Quilts: many small files stored as one blob (Walrus's PUT /v1/quilts),
@@ -30,12 +31,9 @@ type QuiltFile struct {
 }
 
 // StoredQuiltPatch is one file of a stored quilt: its patch ID and the
-// columns [start, end) it occupies.
-type StoredQuiltPatch struct {
-	Identifier   string             `json:"identifier"`
-	QuiltPatchID codec.QuiltPatchID `json:"quiltPatchId"`
-	Range        *[2]uint16         `json:"range,omitempty"`
-}
+// columns [start, end) it occupies (nil if the publisher does not say), as
+// haulout's publisher writes it.
+type StoredQuiltPatch = walrusapi.StoredQuiltPatch
 
 // QuiltStoreResult is a publisher's answer to PUT /v1/quilts.
 type QuiltStoreResult struct {
@@ -144,9 +142,11 @@ var quoteEscaper = strings.NewReplacer("\\", "\\\\", `"`, "\\\"")
 func escapeQuotes(s string) string { return quoteEscaper.Replace(s) }
 
 func parseQuiltStoreResult(raw []byte) (*QuiltStoreResult, error) {
+	// walrusapi's shape, but the blob store result kept as received for
+	// parseStoreResult: the outer field shadows the embedded one.
 	var wire struct {
-		BlobStoreResult  json.RawMessage    `json:"blobStoreResult"`
-		StoredQuiltBlobs []StoredQuiltPatch `json:"storedQuiltBlobs"`
+		walrusapi.QuiltStoreResult
+		BlobStoreResult json.RawMessage `json:"blobStoreResult"`
 	}
 	if err := json.Unmarshal(raw, &wire); err != nil {
 		return nil, fmt.Errorf("decode quilt store result: %w", err)

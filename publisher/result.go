@@ -9,22 +9,9 @@ import (
 	"github.com/haulout/haulout/walrusapi"
 )
 
-// The answers of PUT /v1/blobs are walrusapi's BlobStoreResult (spec
-// §2.1), shared with package client.
-
-// quiltStoreResult is the answer of PUT /v1/quilts.
-type quiltStoreResult struct {
-	BlobStoreResult  walrusapi.BlobStoreResult `json:"blobStoreResult"`
-	StoredQuiltBlobs []storedQuiltBlob         `json:"storedQuiltBlobs"`
-}
-
-// storedQuiltBlob is one file of a stored quilt: its patch ID and its
-// columns [start, end).
-type storedQuiltBlob struct {
-	Identifier   string    `json:"identifier"`
-	QuiltPatchID string    `json:"quiltPatchId"`
-	Range        [2]uint16 `json:"range"`
-}
+// The answers of PUT /v1/blobs and /v1/quilts are walrusapi's
+// BlobStoreResult and QuiltStoreResult (spec §2.1, §2.2), shared with
+// package client.
 
 // storageCost is units*(storagePrice*epochs + writePrice), with units the
 // encoded size in MiB rounded up, as Walrus prices storage.

@@ -547,12 +547,7 @@ func (t *task) resultBody(res walrusapi.BlobStoreResult, id codec.BlobID) (json.
 	if !isQuilt(t.snapshot().Options) {
 		return marshalAnswer(res)
 	}
-	stored := make([]storedQuiltBlob, len(t.patches))
-	for i := range t.patches {
-		pt := &t.patches[i]
-		stored[i] = storedQuiltBlob{Identifier: pt.Identifier, QuiltPatchID: pt.ID(id).String(), Range: [2]uint16{pt.Start, pt.End}}
-	}
-	return marshalAnswer(quiltStoreResult{BlobStoreResult: res, StoredQuiltBlobs: stored})
+	return marshalAnswer(walrusapi.QuiltStoreResultOf(res, id, t.patches))
 }
 
 // done finishes the job: every node has its slivers or was given up on.

@@ -2,7 +2,8 @@
 // answers to a store (PUT /v1/blobs): BlobStoreResult and its variants,
 // newlyCreated with the Blob object and alreadyCertified, in the camelCase
 // field names Walrus sends (not the snake_case of its checked-in OpenAPI
-// file). haulout's publisher writes them and package client reads them,
+// file), and to a quilt store (PUT /v1/quilts): QuiltStoreResult with its
+// storedQuiltBlobs patch IDs. haulout's publisher writes them and package client reads them,
 // from haulout's publisher or Walrus's, so that both agree on the wire by
 // construction.
 //

@@ -15,6 +15,7 @@ import (
 	"sort"
 	"strings"
 	"text/tabwriter"
+	"time"
 
 	"github.com/haulout/haulout/client"
 	"github.com/haulout/haulout/codec"
@@ -38,8 +39,14 @@ object {"path": FILE, "identifier": ID, "tags": {KEY: VALUE, ...}}; the
 identifier defaults to the file name. Prints the quilt ID (its blob ID) and a
 table of the patches with their patch IDs and column ranges.
 
+How long, as for store: --epochs N (or max; default 1), --end-epoch N
+(stored until epoch N, exclusive) or --earliest-expiry-time TIME (RFC 3339 or
+Unix seconds, rounded up to the end of an epoch), only one of them; the last
+two are turned into a number of epochs from the ledger's epoch state.
+
 Example:
   haulout store-quilt --epochs 5 --paths ./photos notes.txt
+  haulout store-quilt --end-epoch 40 --paths ./photos
   haulout store-quilt --blobs '{"path":"a.pdf","identifier":"paper-v2","tags":{"status":"final"}}'`,
 		new: newStoreQuiltConfig,
 	}
@@ -94,8 +101,9 @@ type storeQuiltConfig struct {
 	Paths listValue
 	// Blobs are Walrus's JSON specs {"path", "identifier", "tags"}.
 	Blobs listValue
-	// Epochs is how long to store the quilt (a number, or max).
-	Epochs epochsValue
+	// Lifetime is how long to store the quilt: --epochs, --end-epoch or
+	// --earliest-expiry-time.
+	Lifetime lifetimeFlags
 	// Permanent stores a permanent quilt; Deletable is Walrus's no-op.
 	Permanent, Deletable bool
 	// Force stores a new Blob object even if the quilt is already stored.
@@ -106,18 +114,18 @@ type storeQuiltConfig struct {
 	SendObjectTo string
 	// Token is a JWT for an authenticated publisher.
 	Token string
-	// Publisher and Ledger are the services' URLs (the ledger resolves
-	// --epochs max).
+	// Publisher and Ledger are the services' URLs (the ledger turns
+	// --epochs max, --end-epoch and --earliest-expiry-time into epochs).
 	Publisher, Ledger string
 	// JSON prints the publisher's answer.
 	JSON bool
 }
 
 func newStoreQuiltConfig(fs *flag.FlagSet) runner {
-	cfg := &storeQuiltConfig{Epochs: epochsValue{n: 1}}
+	cfg := &storeQuiltConfig{}
 	fs.Var(&cfg.Paths, "paths", "store the files at `PATH`, and every file under a directory (repeatable; the words that follow are more paths)")
 	fs.Var(&cfg.Blobs, "blobs", "store the file a `JSON` {\"path\",\"identifier\",\"tags\"} names (repeatable; the words that follow are more)")
-	fs.Var(&cfg.Epochs, "epochs", "store for `N` epochs, or max")
+	cfg.Lifetime.register(fs, 1)
 	fs.BoolVar(&cfg.Permanent, "permanent", false, "store a permanent quilt (quilts are deletable by default)")
 	fs.BoolVar(&cfg.Deletable, "deletable", false, "Walrus's deprecated no-op (quilts are deletable unless --permanent)")
 	fs.BoolVar(&cfg.Force, "force", false, "store a new Blob object even if the quilt is already stored long enough")
@@ -152,17 +160,23 @@ func (cfg *storeQuiltConfig) run(ctx context.Context, c *cli, args []string) err
 	if cfg.Permanent && cfg.Deletable {
 		return usagef("--permanent and --deletable cannot be used together")
 	}
+	lifetime, err := cfg.Lifetime.chosen()
+	if err != nil {
+		return err
+	}
 	inputs, err := quiltInputs(cfg.Paths, cfg.Blobs)
 	if err != nil {
 		return err
 	}
-	opts := client.StoreOptions{Epochs: cfg.Epochs.n, Permanent: cfg.Permanent, Deletable: cfg.Deletable, Force: cfg.Force, Share: cfg.Share, SendObjectTo: cfg.SendObjectTo}
-	if cfg.Epochs.max {
-		info, err := newLedger(cfg.Ledger).Info(ctx)
-		if err != nil {
-			return fmt.Errorf("--epochs max: %w", err)
+	opts := client.StoreOptions{Permanent: cfg.Permanent, Deletable: cfg.Deletable, Force: cfg.Force, Share: cfg.Share, SendObjectTo: cfg.SendObjectTo}
+	var info *client.Info
+	if cfg.Lifetime.needsLedger(lifetime) {
+		if info, err = newLedger(cfg.Ledger).Info(ctx); err != nil {
+			return fmt.Errorf("--%s needs the ledger's epoch state: %w", lifetime, err)
 		}
-		opts.Epochs = info.MaxEpochsAhead
+	}
+	if opts.Epochs, err = cfg.Lifetime.epochsAhead(lifetime, info, time.Now()); err != nil {
+		return err
 	}
 	files := make([]client.QuiltFile, len(inputs))
 	var total int64

@@ -14,6 +14,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/haulout/haulout/aggregator"
 	"github.com/haulout/haulout/chain"
@@ -41,6 +42,11 @@ func TestQuiltCommandLines(t *testing.T) {
 		{name: "duplicate-names", args: []string{"store-quilt", "--paths", "inputs/quilt"}},
 		{name: "invalid-identifier", args: []string{"store-quilt", "--blobs", `{"path":"inputs/hello.txt","identifier":"trailing "}`}},
 		{name: "bad-epochs", args: []string{"store-quilt", "--epochs", "0", "--paths", "inputs/hello.txt"}},
+		{name: "epochs-and-end-epoch", args: []string{"store-quilt", "--epochs", "2", "--end-epoch", "9", "--paths", "inputs/hello.txt"}},
+		{name: "end-epoch-and-expiry", args: []string{"store-quilt", "--end-epoch", "9", "--earliest-expiry-time", "2030-01-01T00:00:00Z", "--paths", "inputs/hello.txt"}},
+		{name: "bad-expiry", args: []string{"store-quilt", "--earliest-expiry-time", "tomorrow", "--paths", "inputs/hello.txt"}},
+		{name: "settings-conflict", args: []string{"store-quilt", "--paths", "inputs/hello.txt"}, env: map[string]string{"HAULOUT_EPOCHS": "3", "HAULOUT_END_EPOCH": "9"}},
+		{name: "end-epoch-ledger-down", args: []string{"store-quilt", "--ledger", down, "--publisher", down, "--end-epoch", "9", "--paths", "inputs/hello.txt"}},
 		{name: "publisher-down", args: []string{"store-quilt", "--publisher", down, "--paths", "inputs/hello.txt"}},
 		{name: "help-flag", args: []string{"store-quilt", "--help"}},
 	})
@@ -289,6 +295,46 @@ func TestQuiltCommands(t *testing.T) {
 	_, stderr = haulout(t, 1, "store-quilt", "--publisher", nw.publisher, "--epochs", "100000", "--paths", paper)
 	if !strings.Contains(stderr, "400") {
 		t.Errorf("too many epochs: %s", stderr)
+	}
+
+	// --end-epoch: turned into epochs from the ledger's, stored until
+	// exactly that epoch.
+	info, err := newLedger(nw.ledger).Info(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	notes := write("notes.txt", "until an epoch")
+	stdout, _ = haulout(t, 0, "store-quilt", "--publisher", nw.publisher, "--ledger", nw.ledger, "--json",
+		"--end-epoch", fmt.Sprint(info.Epoch+3), "--paths", notes)
+	var until struct {
+		BlobStoreResult struct {
+			NewlyCreated *struct {
+				BlobObject struct {
+					Storage struct {
+						EndEpoch chain.Epoch `json:"endEpoch"`
+					} `json:"storage"`
+				} `json:"blobObject"`
+			} `json:"newlyCreated"`
+		} `json:"blobStoreResult"`
+	}
+	if err := json.Unmarshal([]byte(stdout), &until); err != nil || until.BlobStoreResult.NewlyCreated == nil ||
+		until.BlobStoreResult.NewlyCreated.BlobObject.Storage.EndEpoch != info.Epoch+3 {
+		t.Fatalf("store-quilt --end-epoch %d: %v %s", info.Epoch+3, err, stdout)
+	}
+	// Refusals that need the ledger's state; nothing reaches the publisher.
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"--end-epoch", fmt.Sprint(info.Epoch)}, fmt.Sprintf("--end-epoch %d is not after the current epoch %d", info.Epoch, info.Epoch)},
+		{[]string{"--end-epoch", fmt.Sprint(uint32(info.Epoch) + info.MaxEpochsAhead + 1)}, "epochs ahead"},
+		{[]string{"--earliest-expiry-time", time.Now().Add(time.Hour).UTC().Format(time.RFC3339)}, "no set duration"},
+	} {
+		args := append([]string{"store-quilt", "--publisher", "http://127.0.0.1:1", "--ledger", nw.ledger}, tc.args...)
+		stdout, stderr := haulout(t, 1, append(args, "--paths", notes)...)
+		if stdout != "" || !strings.Contains(stderr, tc.want) {
+			t.Errorf("store-quilt %v: stdout %q, stderr %q; want %q", tc.args, stdout, stderr, tc.want)
+		}
 	}
 }
 

@@ -104,7 +104,7 @@ func TestEpochsMaxEverywhere(t *testing.T) {
 		epochs func(runner) epochsValue
 	}{
 		{"store", newStoreConfig, func(r runner) epochsValue { return r.(*storeConfig).Lifetime.Epochs }},
-		{"store-quilt", newStoreQuiltConfig, func(r runner) epochsValue { return r.(*storeQuiltConfig).Epochs }},
+		{"store-quilt", newStoreQuiltConfig, func(r runner) epochsValue { return r.(*storeQuiltConfig).Lifetime.Epochs }},
 		{"site", newSiteConfig, func(r runner) epochsValue { return r.(*siteConfig).Epochs }},
 	} {
 		for _, args := range [][]string{{"--config", path}, {"--epochs", "max"}} {

@@ -414,13 +414,11 @@ func (a *Aggregator) respond(c echo.Context, rd *read, b body) error {
 		}
 		s = *rd.fixed
 	case cond != condIgnoreRange:
-		h := r.Header.Get("Range")
-		sp, kind := parseRange(h, size)
-		switch kind {
-		case rangeUnsatisfiable:
-			c.Response().Header().Set("Content-Range", "bytes */"+strconv.FormatInt(size, 10))
-			return errRangeNotSatisfiable(h, size)
-		case rangePartial:
+		sp, partial, err := requestedSpan(c, size)
+		if err != nil {
+			return err
+		}
+		if partial {
 			s, status = sp, http.StatusPartialContent
 		}
 	}

@@ -630,13 +630,11 @@ func (a *Aggregator) respondPatch(c echo.Context, p *quiltPatch, extra http.Head
 	cond := evaluateConditions(r, etag)
 	status, s := http.StatusOK, span{0, size}
 	if cond != condIgnoreRange {
-		rh := r.Header.Get("Range")
-		sp, kind := parseRange(rh, size)
-		switch kind {
-		case rangeUnsatisfiable:
-			h.Set("Content-Range", "bytes */"+strconv.FormatInt(size, 10))
-			return errRangeNotSatisfiable(rh, size)
-		case rangePartial:
+		sp, partial, err := requestedSpan(c, size)
+		if err != nil {
+			return err
+		}
+		if partial {
 			s, status = sp, http.StatusPartialContent
 		}
 	}

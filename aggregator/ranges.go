@@ -3,7 +3,10 @@ package aggregator
 import (
 	"math"
 	"net/http"
+	"strconv"
 	"strings"
+
+	"github.com/labstack/echo/v4"
 )
 
 // span is the bytes [start, end) of a blob.
@@ -199,4 +202,22 @@ func evaluateConditions(r *http.Request, etag string) conditional {
 func unquotedMatch(header, etag string) bool {
 	h := strings.TrimSpace(header)
 	return len(h) > 0 && h[0] != '"' && h == strings.Trim(etag, `"`)
+}
+
+// requestedSpan applies the request's Range header to a body of size bytes:
+// the whole body, or one satisfiable range (partial), or, for an
+// unsatisfiable one, the 416 error with Content-Range: bytes */size set as
+// RFC 9110 asks. Blob, quilt-patch and site responses all answer ranges
+// through it.
+func requestedSpan(c echo.Context, size int64) (s span, partial bool, err error) {
+	rh := c.Request().Header.Get("Range")
+	sp, kind := parseRange(rh, size)
+	switch kind {
+	case rangeUnsatisfiable:
+		c.Response().Header().Set("Content-Range", "bytes */"+strconv.FormatInt(size, 10))
+		return span{}, false, errRangeNotSatisfiable(rh, size)
+	case rangePartial:
+		return sp, true, nil
+	}
+	return span{0, size}, false, nil
 }

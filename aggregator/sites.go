@@ -247,13 +247,11 @@ func (s *sites) respond(c echo.Context, id chain.ObjectID, res *site.Resource, s
 	size := int64(len(p.data))
 	sp := span{0, size}
 	if status == http.StatusOK && cond != condIgnoreRange {
-		rh := r.Header.Get("Range")
-		got, kind := parseRange(rh, size)
-		switch kind {
-		case rangeUnsatisfiable:
-			h.Set("Content-Range", "bytes */"+strconv.FormatInt(size, 10))
-			return errRangeNotSatisfiable(rh, size)
-		case rangePartial:
+		got, partial, err := requestedSpan(c, size)
+		if err != nil {
+			return err
+		}
+		if partial {
 			sp, status = got, http.StatusPartialContent
 		}
 	}

@@ -40,22 +40,7 @@ func TestQuiltStoreResultJSON(t *testing.T) {
 				`{"identifier":"walrus.jpg","quiltPatchId":"` + id1 + `"}]}`},
 	}
 	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			b, err := json.Marshal(tt.r)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if string(b) != tt.want {
-				t.Fatalf("\n got %s\nwant %s", b, tt.want)
-			}
-			var back QuiltStoreResult
-			if err := json.Unmarshal(b, &back); err != nil {
-				t.Fatal(err)
-			}
-			if b2, _ := json.Marshal(back); string(b2) != tt.want {
-				t.Errorf("round trip:\n got %s\nwant %s", b2, tt.want)
-			}
-		})
+		t.Run(tt.name, func(t *testing.T) { checkWire[QuiltStoreResult](t, tt.r, tt.want) })
 	}
 }
 

@@ -46,22 +46,7 @@ func TestBlobStoreResultJSON(t *testing.T) {
 			`{"alreadyCertified":{"blobId":"` + rec.BlobID.String() + `","object":"` + obj.String() + `","endEpoch":9}}`},
 	}
 	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			b, err := json.Marshal(tt.r)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if string(b) != tt.want {
-				t.Fatalf("\n got %s\nwant %s", b, tt.want)
-			}
-			var back BlobStoreResult
-			if err := json.Unmarshal(b, &back); err != nil {
-				t.Fatal(err)
-			}
-			if b2, _ := json.Marshal(back); string(b2) != tt.want {
-				t.Errorf("round trip:\n got %s\nwant %s", b2, tt.want)
-			}
-		})
+		t.Run(tt.name, func(t *testing.T) { checkWire[BlobStoreResult](t, tt.r, tt.want) })
 	}
 }
 
@@ -80,5 +65,25 @@ func TestResourceOperationKeptRaw(t *testing.T) {
 	}
 	if out, _ := json.Marshal(r); string(out) != in {
 		t.Errorf("\n got %s\nwant %s", out, in)
+	}
+}
+
+// checkWire checks that v marshals to exactly want and that want reads back
+// as a T that marshals to the same bytes.
+func checkWire[T any](t *testing.T, v any, want string) {
+	t.Helper()
+	b, err := json.Marshal(v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if string(b) != want {
+		t.Fatalf("\n got %s\nwant %s", b, want)
+	}
+	var back T
+	if err := json.Unmarshal(b, &back); err != nil {
+		t.Fatal(err)
+	}
+	if b2, _ := json.Marshal(back); string(b2) != want {
+		t.Errorf("round trip:\n got %s\nwant %s", b2, want)
 	}
 }
